@@ -1,0 +1,1 @@
+"""congvan: the workflow engine for incoming official documents (công văn đến)."""

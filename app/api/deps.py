@@ -1,0 +1,77 @@
+"""Typed dependencies: settings, the request's database session, the current user, role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.errors import Forbidden, NotAuthenticated
+from app.models import User
+from app.models.base import utcnow
+from app.security import read_token
+from app.services.organisation import get_user
+from app.workflow.vocabulary import Role
+
+TOKEN_URL = "/api/v1/auth/token"
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request. Writing endpoints commit once; closing rolls back the rest."""
+    session: Session = request.app.state.sessionmaker()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_current_user(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    if not token:
+        raise NotAuthenticated("a bearer token is required; get one from POST /api/v1/auth/token")
+    username = read_token(settings, token)
+    user = get_user(session=session, username=username) if username else None
+    if user is None or not user.is_active:
+        raise NotAuthenticated("the token is invalid or expired")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[User], User]:
+    """A dependency that lets through only users holding one of ``roles``."""
+    wanted = frozenset(roles)
+
+    def _check(user: CurrentUser) -> User:
+        if not user.roles & wanted:
+            raise Forbidden(f"this needs one of the roles: {', '.join(sorted(wanted))}")
+        return user
+
+    return _check
+
+
+AdminUser = Annotated[User, Depends(require_roles(Role.admin))]
+ClerkUser = Annotated[User, Depends(require_roles(Role.clerk))]
+
+
+def request_time() -> datetime:
+    return utcnow()
+
+
+Now = Annotated[datetime, Depends(request_time)]

@@ -1,0 +1,53 @@
+"""Refuse oversized uploads before they are parsed (413), not after they fill the disk."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from starlette.exceptions import HTTPException
+
+from app.api.problems import problem_response
+from app.errors import PayloadTooLarge
+
+# Multipart framing (boundaries, part headers) on top of the file itself.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+class UploadSizeLimit:
+    """Pure ASGI middleware: caps request bodies of POSTs to ``*/attachments``.
+
+    A declared Content-Length over the cap is answered at once; a body without one
+    (chunked) is counted as it streams and cut off when it passes the cap.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_body = max_bytes + MULTIPART_OVERHEAD
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].rstrip("/").endswith("/attachments"):
+            await self.app(scope, receive, send)
+            return
+        message = f"attachments are limited to {self.max_bytes // (1024 * 1024)} MB"
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
+                await problem_response(413, slug=PayloadTooLarge.slug, title=PayloadTooLarge.title, detail=message)(
+                    scope, receive, send
+                )
+                return
+
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.max_body:
+                    # An HTTPException, not an AppError: FastAPI turns any other error raised
+                    # while it parses a form into a 400.
+                    raise HTTPException(413, detail=message)
+            return msg
+
+        await self.app(scope, counting_receive, send)

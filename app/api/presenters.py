@@ -1,0 +1,57 @@
+"""Turn ORM rows into response bodies for a given reader (allowed actions depend on who asks)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.api.schemas.documents import AssignmentOut, DocumentOut
+from app.models import IncomingDocument, User
+from app.services.documents import is_overdue
+from app.workflow.actions import allowed_actions
+
+
+def document_out(document: IncomingDocument, reader: User, today: date) -> DocumentOut:
+    assignments = [
+        AssignmentOut(
+            id=a.id,
+            unit_code=a.unit.code,
+            role=a.role,
+            state=a.state,
+            assignee=a.assignee.username if a.assignee else None,
+            due_date=a.due_date,
+            overdue=a.state != "done" and is_overdue(a.due_date, document.state, today),
+        )
+        for a in document.assignments
+    ]
+    return DocumentOut(
+        id=document.id,
+        register_code=document.register.code,
+        year=document.year,
+        arrival_number=document.arrival_number,
+        received_at=document.received_at,
+        symbol=document.symbol,
+        document_number=document.document_number,
+        document_type=document.document_type,
+        issuer_code=document.issuer_code,
+        symbol_year=document.symbol_year,
+        symbol_warning=document.symbol_warning,
+        document_date=document.document_date,
+        issuer=document.issuer,
+        summary=document.summary,
+        urgency=document.urgency,
+        confidentiality=document.confidentiality,
+        due_date=document.due_date,
+        page_count=document.page_count,
+        signer_name=document.signer_name,
+        signer_position=document.signer_position,
+        channel=document.channel,
+        notes=document.notes,
+        duplicate_of=document.duplicate_of_id,
+        state=document.state,
+        version=document.version,
+        overdue=is_overdue(document.due_date, document.state, today),
+        allowed_actions=allowed_actions(document.state, reader.roles),
+        assignments=assignments,
+        created_by=document.created_by.username,
+        created_at=document.created_at,
+    )

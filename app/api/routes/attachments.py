@@ -1,0 +1,68 @@
+"""Attachments of a document: upload (clerks), list and download (anyone who can see it)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, UploadFile
+from fastapi.responses import FileResponse
+
+from app.api.deps import ClerkUser, CurrentUser, SessionDep, SettingsDep
+from app.api.problems import error_responses
+from app.api.schemas.attachments import AttachmentOut
+from app.services import attachments as svc
+from app.services.documents import get_visible_document
+
+router = APIRouter(
+    prefix="/incoming-documents/{document_id}/attachments", tags=["attachments"], responses=error_responses(401, 404)
+)
+
+
+@router.post(
+    "", name="upload", status_code=201, response_model=AttachmentOut, responses=error_responses(403, 413, 422)
+)
+def upload(
+    document_id: int,
+    file: Annotated[UploadFile, File(description="The file; at most CONGVAN_MAX_UPLOAD_MB")],
+    clerk: ClerkUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> AttachmentOut:
+    document = get_visible_document(session=session, user=clerk, document_id=document_id)
+    attachment = svc.store_attachment(
+        session=session,
+        document=document,
+        actor=clerk,
+        stream=file.file,
+        filename=file.filename,
+        content_type=file.content_type,
+        root=settings.attachments_dir,
+        max_bytes=settings.max_upload_bytes,
+    )
+    session.commit()
+    return AttachmentOut.model_validate(attachment)
+
+
+@router.get("", name="list", response_model=list[AttachmentOut])
+def list_attachments(document_id: int, user: CurrentUser, session: SessionDep) -> list[AttachmentOut]:
+    document = get_visible_document(session=session, user=user, document_id=document_id)
+    return [AttachmentOut.model_validate(a) for a in svc.list_attachments(session=session, document=document)]
+
+
+@router.get(
+    "/{attachment_id}",
+    name="download",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "The bytes as uploaded"}},
+)
+def download(
+    document_id: int, attachment_id: int, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> FileResponse:
+    document = get_visible_document(session=session, user=user, document_id=document_id)
+    attachment = svc.get_attachment(session=session, document=document, attachment_id=attachment_id)
+    return FileResponse(
+        svc.blob_path(settings.attachments_dir, attachment.sha256),
+        media_type=attachment.content_type,
+        filename=attachment.filename,
+        headers={"X-Content-SHA256": attachment.sha256, "X-Content-Type-Options": "nosniff"},
+    )

@@ -1,0 +1,99 @@
+"""Registering and finding incoming documents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep
+from app.api.presenters import document_out
+from app.api.problems import error_responses
+from app.api.schemas.common import DEFAULT_PAGE, MAX_PAGE, Page
+from app.api.schemas.documents import DocumentCreate, DocumentFilters, DocumentOut
+from app.services import documents as svc
+
+router = APIRouter(prefix="/incoming-documents", tags=["documents"], responses=error_responses(401))
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Retrying with the same key and body returns the same document and never takes a second number",
+    ),
+]
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+@router.post(
+    "",
+    name="register",
+    status_code=201,
+    response_model=DocumentOut,
+    responses=error_responses(403, 409, 422),
+)
+def register(
+    body: DocumentCreate,
+    response: Response,
+    clerk: ClerkUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: Now,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> DocumentOut:
+    """Register an incoming document and give it the next arrival number (số đến)."""
+    result = svc.register_document(
+        session=session, actor=clerk, data=body, now=now, tz=settings.tz, idempotency_key=idempotency_key
+    )
+    session.commit()
+    response.headers["ETag"] = _etag(result.document.version)
+    response.headers["Location"] = f"/api/v1/incoming-documents/{result.document.id}"
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return document_out(result.document, clerk, now.astimezone(settings.tz).date())
+
+
+@router.get("", name="list", response_model=Page[DocumentOut], responses=error_responses(422))
+def list_documents(
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: Now,
+    filters: Annotated[DocumentFilters, Depends()],
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[DocumentOut]:
+    """Find documents. ``q`` ignores case and diacritics (``da nang`` finds ``Đà Nẵng``)."""
+    today = now.astimezone(settings.tz).date()
+    items, total = svc.list_documents(
+        session=session, user=user, filters=filters, limit=limit, offset=offset, today=today, tz=settings.tz
+    )
+    return Page(items=[document_out(d, user, today) for d in items], total=total, limit=limit, offset=offset)
+
+
+@router.get(
+    "/{document_id}",
+    name="get",
+    response_model=DocumentOut,
+    responses={**error_responses(404), 304: {"description": "Not modified (If-None-Match matched the ETag)"}},
+)
+def get_document(
+    document_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: Now,
+    response: Response,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+) -> DocumentOut | Response:
+    document = svc.get_visible_document(session=session, user=user, document_id=document_id)
+    etag = _etag(document.version)
+    if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return document_out(document, user, now.astimezone(settings.tz).date())
+

@@ -1,0 +1,96 @@
+"""Units, users and registers (admin writes; users read units; clerks read registers)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from app.api.deps import AdminUser, CurrentUser, SessionDep, require_roles
+from app.api.problems import error_responses
+from app.api.schemas.organisation import RegisterIn, RegisterOut, UnitIn, UnitOut, UserIn, UserOut
+from app.models import Register, Unit, User
+from app.services import organisation as org
+from app.workflow.vocabulary import Role
+
+router = APIRouter(tags=["organisation"], responses=error_responses(401, 403))
+
+
+def unit_out(unit: Unit) -> UnitOut:
+    return UnitOut(code=unit.code, name=unit.name, parent_code=unit.parent.code if unit.parent else None)
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        username=user.username,
+        full_name=user.full_name,
+        unit_code=user.unit_code,
+        roles=sorted(user.roles),
+        is_active=user.is_active,
+    )
+
+
+@router.get("/units", name="units-list", response_model=list[UnitOut])
+def list_units(_user: CurrentUser, session: SessionDep) -> list[UnitOut]:
+    return [unit_out(u) for u in org.list_units(session=session)]
+
+
+@router.post("/units", name="units-create", status_code=201, response_model=UnitOut, responses=error_responses(409, 422))
+def create_unit(body: UnitIn, _admin: AdminUser, session: SessionDep) -> UnitOut:
+    unit = org.create_unit(session=session, code=body.code, name=body.name, parent_code=body.parent_code)
+    session.commit()
+    return unit_out(unit)
+
+
+@router.get("/users", name="users-list", response_model=list[UserOut])
+def list_users(_admin: AdminUser, session: SessionDep) -> list[UserOut]:
+    return [user_out(u) for u in org.list_users(session=session)]
+
+
+@router.post("/users", name="users-create", status_code=201, response_model=UserOut, responses=error_responses(409, 422))
+def create_user(body: UserIn, _admin: AdminUser, session: SessionDep) -> UserOut:
+    user = org.create_user(
+        session=session,
+        username=body.username,
+        password=body.password,
+        roles=body.roles,
+        full_name=body.full_name,
+        unit_code=body.unit_code,
+    )
+    session.commit()
+    return user_out(user)
+
+
+def register_out(session: SessionDep, register: Register) -> RegisterOut:
+    return RegisterOut(
+        code=register.code,
+        name=register.name,
+        confidential=register.confidential,
+        clerk_usernames=org.register_clerk_usernames(session=session, register=register),
+    )
+
+
+@router.get("/registers", name="registers-list", response_model=list[RegisterOut])
+def list_registers(
+    user: Annotated[User, Depends(require_roles(Role.admin, Role.clerk))], session: SessionDep
+) -> list[RegisterOut]:
+    """Admins see every register; a clerk sees the ordinary ones and the confidential ones they work."""
+    registers = org.list_registers(session=session)
+    if Role.admin not in user.roles:
+        registers = [r for r in registers if not r.confidential or any(c.user_id == user.id for c in r.clerk_rows)]
+    return [register_out(session, r) for r in registers]
+
+
+@router.post(
+    "/registers", name="registers-create", status_code=201, response_model=RegisterOut, responses=error_responses(409, 422)
+)
+def create_register(body: RegisterIn, _admin: AdminUser, session: SessionDep) -> RegisterOut:
+    register = org.create_register(
+        session=session,
+        code=body.code,
+        name=body.name,
+        confidential=body.confidential,
+        clerk_usernames=body.clerk_usernames,
+    )
+    session.commit()
+    return register_out(session, register)

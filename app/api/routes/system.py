@@ -1,0 +1,69 @@
+"""Health, and the API documentation served from the app itself.
+
+Agencies run on closed networks: FastAPI's default ``/docs`` loads Swagger UI from a CDN
+and renders a blank page there. We serve the same pages with their JavaScript and CSS from
+the ``fastapi-offline`` package's static files (FastAPI's documented self-hosting recipe).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fastapi_offline
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from app.api.deps import SessionDep
+
+DOCS_STATIC_URL = "/static/docs"
+DOCS_STATIC_DIR = Path(fastapi_offline.__file__).parent / "static"
+
+router = APIRouter(tags=["system"])
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+
+
+@router.get("/health", name="health", response_model=Health)
+def health(session: SessionDep) -> Health:
+    """Liveness and database reachability; needs no token."""
+    session.execute(text("SELECT 1"))
+    return Health(status="ok", database=session.get_bind().dialect.name)
+
+
+def install_docs(app: FastAPI) -> None:
+    app.mount(DOCS_STATIC_URL, StaticFiles(directory=DOCS_STATIC_DIR), name="docs-static")
+    openapi_url = app.openapi_url or "/openapi.json"
+    redirect_url = "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} – API",
+            oauth2_redirect_url=redirect_url,
+            swagger_js_url=f"{DOCS_STATIC_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_STATIC_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_STATIC_URL}/favicon.png",
+            swagger_ui_parameters={"persistAuthorization": True},
+        )
+
+    @app.get(redirect_url, include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} – API reference",
+            redoc_js_url=f"{DOCS_STATIC_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_STATIC_URL}/favicon.png",
+            with_google_fonts=False,
+        )

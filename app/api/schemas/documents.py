@@ -1,0 +1,108 @@
+"""Incoming document bodies: what a clerk sends to register, and what every client reads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pydantic import AwareDatetime, Field, field_validator
+
+from app.api.schemas.common import Code, Schema, text
+from app.services.symbols import InvalidSymbol, parse_symbol
+from app.workflow.vocabulary import AssignmentRole, AssignmentState, Channel, Confidentiality, DocumentState, Urgency
+
+Summary = text(500)
+ShortText = text(255, required=False)
+
+
+class DocumentCreate(Schema):
+    """Registration of an incoming document (đăng ký văn bản đến)."""
+
+    register_code: Code = "main"
+    symbol: text(100) = Field(
+        description="Number and symbol (số, ký hiệu), e.g. 08/BC-BCĐ", examples=["08/BC-BCĐ"]
+    )
+    document_date: date = Field(description="Date on the document (ngày tháng văn bản); not in the future")
+    issuer: text(255) = Field(
+        description="Issuing body (cơ quan ban hành)"
+    )
+    summary: Summary = Field(description="Subject line (trích yếu), at most 500 characters")
+    urgency: Urgency = Urgency.normal
+    confidentiality: Confidentiality = Confidentiality.normal
+    due_date: date | None = Field(default=None, description="Processing deadline (thời hạn xử lý)")
+    received_at: AwareDatetime | None = Field(
+        default=None, description="Arrival time with offset; default now. Its date in Asia/Ho_Chi_Minh sets the year."
+    )
+    page_count: int | None = Field(default=None, ge=1, le=100_000)
+    signer_name: ShortText | None = None
+    signer_position: ShortText | None = None
+    channel: Channel = Channel.paper
+    notes: text(4000, required=False) | None = None
+    allow_duplicate: bool = Field(
+        default=False, description="Register even if the same symbol, issuer and date exist (recorded as a duplicate)"
+    )
+
+    @field_validator("symbol")
+    @classmethod
+    def _symbol_is_readable(cls, value: str) -> str:
+        try:
+            return parse_symbol(value).symbol
+        except InvalidSymbol as exc:
+            raise ValueError(str(exc)) from exc
+
+
+class AssignmentOut(Schema):
+    id: int
+    unit_code: str
+    role: AssignmentRole
+    state: AssignmentState
+    assignee: str | None
+    due_date: date | None
+    overdue: bool
+
+
+class DocumentOut(Schema):
+    id: int
+    register_code: str
+    year: int
+    arrival_number: int = Field(description="Số đến: gapless per register and year")
+    received_at: datetime
+    symbol: str
+    document_number: str | None
+    document_type: str | None = Field(description="Decree 30 type code (BC, QĐ, …); null for an official letter")
+    issuer_code: str | None
+    symbol_year: int | None
+    symbol_warning: str | None = Field(description="Set when the symbol could not be parsed; it is kept as written")
+    document_date: date
+    issuer: str
+    summary: str
+    urgency: Urgency
+    confidentiality: Confidentiality
+    due_date: date | None
+    page_count: int | None
+    signer_name: str | None
+    signer_position: str | None
+    channel: Channel
+    notes: str | None
+    duplicate_of: int | None
+    state: DocumentState
+    version: int
+    overdue: bool
+    allowed_actions: list[str]
+    assignments: list[AssignmentOut]
+    created_by: str
+    created_at: datetime
+
+
+class DocumentFilters(Schema):
+    """Filters of ``GET /incoming-documents``; all optional and combined with AND."""
+
+    q: str | None = None
+    state: DocumentState | None = None
+    urgency: Urgency | None = None
+    confidentiality: Confidentiality | None = None
+    register_code: str | None = None
+    year: int | None = None
+    issuer: str | None = None
+    unit_code: str | None = None
+    overdue: bool | None = None
+    received_from: date | None = None
+    received_to: date | None = None

@@ -1,0 +1,71 @@
+"""Auth, units, users and registers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from app.api.schemas.common import Code, Schema, text
+from app.workflow.vocabulary import Role
+
+Name = text(255)
+
+
+class Token(Schema):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires")
+
+
+class Me(Schema):
+    username: str
+    full_name: str
+    unit_code: str | None
+    roles: list[Role]
+
+
+class UnitIn(Schema):
+    code: Code
+    name: Name
+    parent_code: Code | None = None
+
+
+class UnitOut(Schema):
+    code: str
+    name: str
+    parent_code: str | None
+
+
+class UserIn(Schema):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\w.\-@]+$")]
+    full_name: Name
+    password: Annotated[str, StringConstraints(min_length=8, max_length=256)] = Field(
+        json_schema_extra={"writeOnly": True}
+    )
+    unit_code: Code | None = None
+    roles: list[Role] = Field(min_length=1)
+
+
+class UserOut(Schema):
+    username: str
+    full_name: str
+    unit_code: str | None
+    roles: list[Role]
+    is_active: bool
+
+
+class RegisterIn(Schema):
+    code: Code
+    name: Name
+    confidential: bool = False
+    clerk_usernames: list[str] = Field(
+        default_factory=list, description="Clerks cleared for a confidential register (ignored semantics for others)"
+    )
+
+
+class RegisterOut(Schema):
+    code: str
+    name: str
+    confidential: bool
+    clerk_usernames: list[str]

@@ -1,0 +1,154 @@
+"""The ``congvan`` command: serve, migrate, create-user, export-openapi, demo.
+
+Every command reads the same ``CONGVAN_*`` settings as the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.config import Settings
+
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+
+
+def render_openapi(settings: Settings) -> str:
+    from app.main import create_app
+
+    return json.dumps(create_app(settings).openapi(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from app.migrate import upgrade_to_head
+
+    upgrade_to_head(settings)
+    print(f"database at head: {_redacted(settings.resolved_database_url)}")
+    return 0
+
+
+def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from app.db import make_engine, make_sessionmaker
+    from app.errors import AppError
+    from app.services import organisation as org
+
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine)() as session:
+            user = org.create_user(
+                session=session,
+                username=args.username,
+                password=args.password,
+                roles=args.role,
+                full_name=args.full_name,
+                unit_code=args.unit,
+            )
+            session.commit()
+            print(f"created user {user.username} with roles {', '.join(sorted(user.roles))}")
+    except (AppError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_export_openapi(settings: Settings, args: argparse.Namespace) -> int:
+    rendered = render_openapi(settings)
+    target = Path(args.output)
+    if args.check:
+        current = target.read_text() if target.exists() else ""
+        if current != rendered:
+            print(f"{target} is out of date; run `congvan export-openapi`", file=sys.stderr)
+            return 1
+        print(f"{target} is up to date")
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(rendered)
+    print(f"wrote {target}")
+    return 0
+
+
+def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    from app.db import make_engine, make_sessionmaker
+    from app.migrate import upgrade_to_head
+    from app.models.base import utcnow
+    from app.services.demo import load_demo
+
+    upgrade_to_head(settings)
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine)() as session:
+            result = load_demo(session=session, data_dir=settings.data_dir, tz=settings.tz, now=utcnow())
+            session.commit()
+    finally:
+        engine.dispose()
+    print("Demo data ready." if result.created else "Demo data already present.")
+    print(f"Demo logins (also in {result.credentials_file}):")
+    for username, password in result.credentials.items():
+        print(f"  {username:<12} {password}")
+    print(f"Seed document id: {result.document_id}  (08/BC-BCĐ, Ban chỉ đạo chương trình CNTT tỉnh Bình Dương)")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.demo:
+        cmd_demo(settings, args)
+    elif settings.resolved_database_url.startswith("sqlite"):
+        # Embedded default: bring the file to the current schema so `serve` just works.
+        cmd_migrate(settings, args)
+    print(f"congvan on http://{args.host}:{args.port}  (API docs: http://{args.host}:{args.port}/docs)")
+    uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    return 0
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="congvan", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API server (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--demo", action="store_true", help="migrate and load demo data first")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="upgrade the configured database to the latest schema")
+    migrate.set_defaults(func=cmd_migrate)
+
+    create_user = sub.add_parser("create-user", help="create a user (e.g. the first admin)")
+    create_user.add_argument("--username", required=True)
+    create_user.add_argument("--password", required=True)
+    create_user.add_argument("--role", action="append", required=True, help="repeat for several roles")
+    create_user.add_argument("--unit", default=None, help="unit code")
+    create_user.add_argument("--full-name", default=None)
+    create_user.set_defaults(func=cmd_create_user)
+
+    export = sub.add_parser("export-openapi", help="write openapi/openapi.json from the app")
+    export.add_argument("--output", default=str(OPENAPI_PATH))
+    export.add_argument("--check", action="store_true", help="fail if the file differs from the app")
+    export.set_defaults(func=cmd_export_openapi)
+
+    demo = sub.add_parser("demo", help="migrate and load demo units, users and the seed document")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(Settings(), args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""Configuration read from the environment (prefix ``CONGVAN_``).
+
+The server, the CLI and the tests all build their settings here, so one set of
+environment variables configures every entry point.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONGVAN_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("./var"),
+        description="Holds the SQLite file, attachments and the generated secret key.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is SQLite in the data directory. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/dbname",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs access tokens. When unset, one is generated once and kept in the data directory.",
+    )
+    timezone: str = "Asia/Ho_Chi_Minh"
+    max_upload_mb: int = Field(default=50, ge=1)
+    token_ttl_minutes: int = Field(default=480, ge=1)
+    db_pool_size: int = Field(default=10, ge=1)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'congvan.db').resolve()}"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def ensure_data_dir(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def signing_key(self) -> str:
+        """The token signing key: configured, or generated once and kept (mode 0600) in the data dir.
+
+        Keeping it on disk means tokens survive a restart and several server processes on
+        the same data directory agree on it, without anyone committing a secret.
+        """
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        self.ensure_data_dir()
+        path = self.data_dir / "secret_key"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            pass
+        key = secrets.token_urlsafe(48)
+        # Write aside, then link into place: link() fails if another process won the race,
+        # and a reader never sees a half-written file.
+        tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            key = path.read_text().strip()
+        finally:
+            tmp.unlink()
+        return key
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,71 @@
+"""Domain errors. Services raise these; the API turns each into one problem+json response.
+
+Each carries the HTTP status it maps to so that there is exactly one place
+(``app.api.problems``) that renders errors, and services stay free of HTTP objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    status: int = 400
+    title: str = "Bad request"
+    slug: str = "bad-request"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, str]] | None = None, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.extra = extra
+
+
+class ValidationFailed(AppError):
+    status = 422
+    title = "Validation failed"
+    slug = "validation-error"
+
+    def __init__(self, field: str, message: str, **extra: Any):
+        super().__init__(f"{field}: {message}", errors=[{"field": field, "message": message}], **extra)
+
+
+class NotAuthenticated(AppError):
+    status = 401
+    title = "Not authenticated"
+    slug = "not-authenticated"
+
+
+class Forbidden(AppError):
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
+class NotFound(AppError):
+    status = 404
+    title = "Not found"
+    slug = "not-found"
+
+
+class Conflict(AppError):
+    status = 409
+    title = "Conflict"
+    slug = "conflict"
+
+
+class DuplicateDocument(Conflict):
+    title = "Possible duplicate document"
+    slug = "duplicate-document"
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    title = "Precondition failed"
+    slug = "precondition-failed"
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    title = "Payload too large"
+    slug = "payload-too-large"

@@ -1,0 +1,91 @@
+"""The ASGI application: ``app.main:app`` (uvicorn) or ``create_app(settings)`` (tests, CLI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+from app import __doc__ as description
+from app.api.limits import UploadSizeLimit
+from app.api.problems import install_problem_handlers, use_problem_media_type
+from app.api.routes import attachments, auth, documents, organisation, system
+from app.config import Settings
+from app.db import make_engine, make_sessionmaker
+
+API_PREFIX = "/api/v1"
+VERSION = "1.0.0"
+
+TAGS = [
+    {"name": "auth", "description": "Log in (OAuth2 password flow) and read the current user."},
+    {"name": "organisation", "description": "Units, users and registers."},
+    {"name": "documents", "description": "Register and find incoming documents (văn bản đến)."},
+    {"name": "attachments", "description": "Files that came with a document."},
+    {"name": "system", "description": "Health."},
+]
+
+
+def operation_id(route: APIRoute) -> str:
+    """Readable operationIds: ``documents-register``, ``units-list``, ``auth-token``."""
+    if "-" in route.name:
+        return route.name
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="congvan",
+        summary="Incoming official documents (công văn đến): registration, processing slip, audit",
+        description=description or "",
+        version=VERSION,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
+        openapi_tags=TAGS,
+    )
+    app.state.settings = settings
+    engine = make_engine(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (auth, organisation, documents, attachments):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(system.router)
+    app.include_router(system.router, prefix=API_PREFIX, include_in_schema=False)
+    system.install_docs(app)
+
+    install_problem_handlers(app)
+    app.add_middleware(UploadSizeLimit, max_bytes=settings.max_upload_bytes)
+    _install_openapi(app)
+    return app
+
+
+def _install_openapi(app: FastAPI) -> None:
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = use_problem_media_type(default_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+_app: FastAPI | None = None
+
+
+def __getattr__(name: str) -> FastAPI:
+    """``app.main:app`` is built on first access, from the environment's settings.
+
+    Lazy so that importing this module (tests, the CLI) does not touch the default data dir.
+    """
+    global _app
+    if name != "app":
+        raise AttributeError(name)
+    if _app is None:
+        _app = create_app()
+    return _app

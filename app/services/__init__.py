@@ -1,0 +1,1 @@
+"""Use cases. Functions take ``session`` keyword-only, flush but never commit."""

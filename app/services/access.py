@@ -1,0 +1,53 @@
+"""Who may see which document. The one place that knows the rule (API.md, Access).
+
+- Leaders see every document.
+- Clerks, office leaders and auditors see every document of normal confidentiality.
+- Clerks named on a confidential register see that register's documents.
+- Members of a unit assigned to a document (lead, cooperate or inform) see it.
+- Everyone else: the document does not exist for them (404, absent from lists and search).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+
+from app.models import Assignment, IncomingDocument, Register, RegisterClerk, User
+from app.workflow.vocabulary import Confidentiality, Role
+
+READERS_OF_NORMAL = frozenset({Role.clerk, Role.office_leader, Role.leader, Role.auditor})
+
+
+def visible_documents(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on IncomingDocument that keeps only what ``user`` may see."""
+    roles = user.roles
+    if Role.leader in roles:
+        return true()
+    clauses: list[ColumnElement[bool]] = []
+    if roles & READERS_OF_NORMAL:
+        clauses.append(IncomingDocument.confidentiality == Confidentiality.normal.value)
+    if Role.clerk in roles:
+        clauses.append(
+            IncomingDocument.register_id.in_(
+                select(RegisterClerk.register_id).where(RegisterClerk.user_id == user.id)
+            )
+        )
+    if user.unit_id is not None:
+        clauses.append(
+            exists().where(
+                Assignment.document_id == IncomingDocument.id,
+                Assignment.unit_id == user.unit_id,
+            )
+        )
+    clauses.append(
+        exists().where(Assignment.document_id == IncomingDocument.id, Assignment.assignee_id == user.id)
+    )
+    return or_(*clauses) if clauses else false()
+
+
+def may_register_into(user: User, register: Register) -> bool:
+    """Clerks register into ordinary registers; confidential ones only by their named clerks."""
+    if Role.clerk not in user.roles:
+        return False
+    if not register.confidential:
+        return True
+    return any(row.user_id == user.id for row in register.clerk_rows)

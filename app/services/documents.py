@@ -1,0 +1,268 @@
+"""Registering and finding incoming documents."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, column, exists, func, select, table
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.api.schemas.documents import DocumentCreate, DocumentFilters
+from app.errors import Conflict, DuplicateDocument, Forbidden, NotFound, ValidationFailed
+from app.models import Assignment, DocumentEvent, IdempotencyKey, IncomingDocument, Register, Unit, User
+from app.models.documents import SQLITE_SEARCH_TABLE
+from app.services import numbering
+from app.services.access import may_register_into, visible_documents
+from app.services.organisation import get_register
+from app.services.symbols import parse_symbol
+from app.text import fold, search_terms
+from app.workflow.vocabulary import OPEN_STATES, Confidentiality, DocumentState
+
+# A client clock a little ahead of ours is not an error; a day ahead is.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Registration:
+    document: IncomingDocument
+    replayed: bool  # True when an Idempotency-Key retry returned the earlier document
+
+
+def identity_keys(symbol: str, issuer: str) -> tuple[str, str]:
+    """Folded symbol and issuer: what makes two registrations the same document."""
+    return fold(symbol).replace(" ", ""), fold(issuer)
+
+
+def request_fingerprint(data: DocumentCreate) -> str:
+    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def register_document(
+    *,
+    session: Session,
+    actor: User,
+    data: DocumentCreate,
+    now: datetime,
+    tz: ZoneInfo,
+    idempotency_key: str | None = None,
+) -> Registration:
+    """Register an incoming document and give it the next arrival number of its register/year."""
+    try:
+        register = get_register(session=session, code=data.register_code)
+    except NotFound as exc:
+        raise ValidationFailed("register_code", exc.detail) from exc
+    if not may_register_into(actor, register):
+        raise Forbidden(f"you may not register documents in register '{register.code}'")
+    if data.confidentiality != Confidentiality.normal and not register.confidential:
+        raise ValidationFailed(
+            "confidentiality",
+            f"a {data.confidentiality.value} document must go in a confidential register, not '{register.code}'",
+        )
+
+    received_at = data.received_at or now
+    received_day = received_at.astimezone(tz).date()
+    if received_at > now + CLOCK_SKEW:
+        raise ValidationFailed("received_at", "must not be in the future")
+    if data.document_date > now.astimezone(tz).date():
+        raise ValidationFailed("document_date", "must not be in the future")
+    if data.document_date > received_day:
+        raise ValidationFailed("document_date", "must not be after the arrival date")
+    if data.due_date is not None and data.due_date < received_day:
+        raise ValidationFailed("due_date", "must not be before the arrival date")
+
+    parsed = parse_symbol(data.symbol)
+    symbol_key, issuer_key = identity_keys(parsed.symbol, data.issuer)
+    fingerprint = request_fingerprint(data)
+    year = received_day.year
+
+    # From here on this transaction holds the register's counter: concurrent registrations
+    # in the same register/year wait, so the checks below see everything committed before.
+    last_number = numbering.lock_counter(session=session, register_id=register.id, year=year)
+
+    if idempotency_key:
+        earlier = session.scalar(
+            select(IdempotencyKey).where(IdempotencyKey.user_id == actor.id, IdempotencyKey.key == idempotency_key)
+        )
+        if earlier is not None:
+            if earlier.request_hash != fingerprint:
+                raise ValidationFailed(
+                    "Idempotency-Key", "this key was already used with a different request body"
+                )
+            return Registration(session.get_one(IncomingDocument, earlier.document_id), replayed=True)
+
+    original = session.scalar(
+        select(IncomingDocument).where(
+            IncomingDocument.symbol_key == symbol_key,
+            IncomingDocument.issuer_key == issuer_key,
+            IncomingDocument.document_date == data.document_date,
+            IncomingDocument.duplicate_of_id.is_(None),
+        )
+    )
+    if original is not None and not data.allow_duplicate:
+        raise DuplicateDocument(
+            f"{parsed.symbol} of {data.issuer} dated {data.document_date.isoformat()} is already registered "
+            f"(id {original.id}); send allow_duplicate=true to register it again",
+            duplicate_of=original.id,
+        )
+
+    number = numbering.take_next_number(session=session, register_id=register.id, year=year)
+    assert number == last_number + 1
+    document = IncomingDocument(
+        register=register,
+        year=year,
+        arrival_number=number,
+        received_at=received_at,
+        symbol=parsed.symbol,
+        symbol_key=symbol_key,
+        document_number=parsed.document_number,
+        document_type=parsed.document_type,
+        issuer_code=parsed.issuer_code,
+        symbol_year=parsed.year,
+        symbol_warning=parsed.warning,
+        document_date=data.document_date,
+        issuer=data.issuer,
+        issuer_key=issuer_key,
+        summary=data.summary,
+        urgency=data.urgency.value,
+        confidentiality=data.confidentiality.value,
+        due_date=data.due_date,
+        page_count=data.page_count,
+        signer_name=data.signer_name,
+        signer_position=data.signer_position,
+        channel=data.channel.value,
+        notes=data.notes,
+        state=DocumentState.registered.value,
+        version=1,
+        search_text=fold(f"{parsed.symbol} {data.summary} {data.issuer}"),
+        duplicate_of_id=original.id if original is not None else None,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(document)
+    try:
+        session.flush()
+        session.add(
+            DocumentEvent(
+                document_id=document.id,
+                seq=1,
+                action="register",
+                from_state=None,
+                to_state=DocumentState.registered.value,
+                actor_id=actor.id,
+                at=now,
+                data={"register_code": register.code, "year": year, "arrival_number": number},
+            )
+        )
+        if idempotency_key:
+            session.add(
+                IdempotencyKey(
+                    user_id=actor.id, key=idempotency_key, request_hash=fingerprint, document_id=document.id, created_at=now
+                )
+            )
+        session.flush()
+    except IntegrityError as exc:
+        # Only a race the counter lock cannot cover gets here (e.g. the same document
+        # registered at the same instant into two different registers).
+        raise Conflict("a concurrent registration conflicted with this one; retry the request") from exc
+    return Registration(document, replayed=False)
+
+
+def get_visible_document(*, session: Session, user: User, document_id: int) -> IncomingDocument:
+    document = session.scalar(
+        select(IncomingDocument).where(IncomingDocument.id == document_id, visible_documents(user))
+    )
+    if document is None:
+        raise NotFound(f"incoming document {document_id} does not exist")
+    return document
+
+
+def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    return start, start + timedelta(days=1)
+
+
+def overdue_clause(today: date) -> ColumnElement[bool]:
+    """Open and past the end of its due date (in local time)."""
+    return (
+        IncomingDocument.due_date.is_not(None)
+        & (IncomingDocument.due_date < today)
+        & IncomingDocument.state.in_([s.value for s in OPEN_STATES])
+    )
+
+
+def is_overdue(due_date: date | None, state: str, today: date) -> bool:
+    return due_date is not None and due_date < today and state in OPEN_STATES
+
+
+def _search_clause(session: Session, term: str) -> ColumnElement[bool]:
+    """One folded query term must occur in the document's folded search text."""
+    if session.get_bind().dialect.name == "sqlite" and len(term) >= 3 and not set(term) & {"%", "_", "\\"}:
+        fts = table(SQLITE_SEARCH_TABLE, column("rowid"), column("search_text"))
+        return IncomingDocument.id.in_(select(fts.c.rowid).where(fts.c.search_text.like(f"%{term}%")))
+    return IncomingDocument.search_text.contains(term, autoescape=True)
+
+
+def document_query(
+    *, session: Session, user: User, filters: DocumentFilters, today: date, tz: ZoneInfo
+) -> Select[tuple[IncomingDocument]]:
+    """The visible documents matching ``filters``, unordered."""
+    query = select(IncomingDocument).where(visible_documents(user))
+    if filters.q:
+        for term in search_terms(filters.q):
+            query = query.where(_search_clause(session, term))
+    if filters.state:
+        query = query.where(IncomingDocument.state == filters.state.value)
+    if filters.urgency:
+        query = query.where(IncomingDocument.urgency == filters.urgency.value)
+    if filters.confidentiality:
+        query = query.where(IncomingDocument.confidentiality == filters.confidentiality.value)
+    if filters.register_code:
+        query = query.where(
+            IncomingDocument.register_id.in_(select(Register.id).where(Register.code == filters.register_code))
+        )
+    if filters.year:
+        query = query.where(IncomingDocument.year == filters.year)
+    if filters.issuer:
+        query = query.where(IncomingDocument.issuer_key.contains(fold(filters.issuer), autoescape=True))
+    if filters.unit_code:
+        query = query.where(
+            exists().where(
+                Assignment.document_id == IncomingDocument.id,
+                Assignment.unit_id == Unit.id,
+                Unit.code == filters.unit_code,
+            )
+        )
+    if filters.overdue is not None:
+        clause = overdue_clause(today)
+        query = query.where(clause if filters.overdue else ~clause)
+    if filters.received_from:
+        query = query.where(IncomingDocument.received_at >= local_day_bounds(filters.received_from, tz)[0])
+    if filters.received_to:
+        query = query.where(IncomingDocument.received_at < local_day_bounds(filters.received_to, tz)[1])
+    return query
+
+
+def list_documents(
+    *,
+    session: Session,
+    user: User,
+    filters: DocumentFilters,
+    limit: int,
+    offset: int,
+    today: date,
+    tz: ZoneInfo,
+) -> tuple[list[IncomingDocument], int]:
+    """A page of visible documents, newest arrival first (then id), and the total count."""
+    query = document_query(session=session, user=user, filters=filters, today=today, tz=tz)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = session.scalars(
+        query.order_by(IncomingDocument.received_at.desc(), IncomingDocument.id.desc()).limit(limit).offset(offset)
+    )
+    return list(page), total

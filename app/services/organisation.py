@@ -1,0 +1,130 @@
+"""Units, users and registers: the organisation documents move through."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.models import Register, RegisterClerk, Unit, User, UserRole
+from app.security import hash_password, verify_password
+from app.workflow.vocabulary import Role
+
+DEFAULT_REGISTER_CODE = "main"
+
+
+def get_unit(*, session: Session, code: str, field: str = "unit_code") -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise ValidationFailed(field, f"unknown unit '{code}'")
+    return unit
+
+
+def list_units(*, session: Session) -> list[Unit]:
+    return list(session.scalars(select(Unit).order_by(Unit.code, Unit.id)))
+
+
+def create_unit(*, session: Session, code: str, name: str, parent_code: str | None = None) -> Unit:
+    if session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
+        raise Conflict(f"unit '{code}' already exists")
+    parent = get_unit(session=session, code=parent_code, field="parent_code") if parent_code else None
+    unit = Unit(code=code, name=name, parent=parent)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def get_user(*, session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def list_users(*, session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username, User.id)))
+
+
+def create_user(
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    roles: Iterable[Role | str],
+    full_name: str | None = None,
+    unit_code: str | None = None,
+) -> User:
+    if get_user(session=session, username=username) is not None:
+        raise Conflict(f"user '{username}' already exists")
+    role_set = sorted({Role(r).value for r in roles})
+    if not role_set:
+        raise ValidationFailed("roles", "at least one role is required")
+    unit = get_unit(session=session, code=unit_code) if unit_code else None
+    user = User(
+        username=username,
+        full_name=full_name or username,
+        password_hash=hash_password(password),
+        unit=unit,
+        role_rows=[UserRole(role=r) for r in role_set],
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(*, session: Session, username: str, password: str) -> User | None:
+    user = get_user(session=session, username=username)
+    ok = verify_password(password, user.password_hash if user else None)
+    if not ok or user is None or not user.is_active:
+        return None
+    return user
+
+
+def ensure_default_register(*, session: Session) -> Register:
+    register = session.scalar(select(Register).where(Register.code == DEFAULT_REGISTER_CODE))
+    if register is None:
+        register = Register(code=DEFAULT_REGISTER_CODE, name="Sổ đăng ký văn bản đến", confidential=False)
+        session.add(register)
+        session.flush()
+    return register
+
+
+def get_register(*, session: Session, code: str) -> Register:
+    register = session.scalar(select(Register).where(Register.code == code))
+    if register is None:
+        raise NotFound(f"register '{code}' does not exist")
+    return register
+
+
+def list_registers(*, session: Session) -> list[Register]:
+    return list(session.scalars(select(Register).order_by(Register.code, Register.id)))
+
+
+def create_register(
+    *, session: Session, code: str, name: str, confidential: bool, clerk_usernames: Iterable[str] = ()
+) -> Register:
+    if session.scalar(select(Register.id).where(Register.code == code)) is not None:
+        raise Conflict(f"register '{code}' already exists")
+    clerks: list[User] = []
+    for username in dict.fromkeys(clerk_usernames):
+        user = get_user(session=session, username=username)
+        if user is None:
+            raise ValidationFailed("clerk_usernames", f"unknown user '{username}'")
+        if Role.clerk not in user.roles:
+            raise ValidationFailed("clerk_usernames", f"user '{username}' is not a clerk")
+        clerks.append(user)
+    register = Register(
+        code=code,
+        name=name,
+        confidential=confidential,
+        clerk_rows=[RegisterClerk(user_id=user.id) for user in clerks],
+    )
+    session.add(register)
+    session.flush()
+    return register
+
+
+def register_clerk_usernames(*, session: Session, register: Register) -> list[str]:
+    ids = [row.user_id for row in register.clerk_rows]
+    if not ids:
+        return []
+    return list(session.scalars(select(User.username).where(User.id.in_(ids)).order_by(User.username)))

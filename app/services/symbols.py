@@ -1,0 +1,80 @@
+"""Parse a document's number and symbol (số, ký hiệu) as Decree 30 and practice write them.
+
+Accepted forms (real symbols vary, so anything readable is kept, and what cannot be
+parsed is flagged rather than refused):
+
+- ``08/BC-BCĐ``        number 08, type BC (báo cáo), issuer BCĐ
+- ``05/BNV-VP``        an official letter (công văn): no type code, issuer BNV-VP
+- ``123/2013/NĐ-CP``   a legal document with its year: number 123, year 2013, type NĐ, issuer CP
+- ``23-QĐ/UBKTTW``     Party style: number 23, type QĐ, issuer UBKTTW
+
+Only junk (no letter or digit at all, control characters, absurd length) is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.text import nfc
+
+# Decree 30/2020, Appendix III: abbreviations of administrative document types.
+ADMINISTRATIVE_TYPE_CODES = (
+    "NQ QĐ CT QC QyĐ TC TB HD CTr KH PA ĐA DA BC BB TTr HĐ CĐ BGN BTT GUQ GM GGT GNP PG PC PB SY TrS SL"
+).split()
+# Legal normative documents (Law 80/2015) carry their own codes in the same position.
+LEGAL_TYPE_CODES = "NĐ TT TTLT NQLT PL NQ-HĐND".split()
+
+_CANONICAL = {code.upper(): code for code in ADMINISTRATIVE_TYPE_CODES + LEGAL_TYPE_CODES}
+
+MAX_SYMBOL_LENGTH = 100
+_ALLOWED = re.compile(r"^[\w/\-.&() ]+$")
+_STANDARD = re.compile(r"^(?P<number>\d+[A-Za-z]?)(?:/(?P<year>(?:19|20)\d{2}))?/(?P<notation>[^/].*)$")
+_PARTY = re.compile(r"^(?P<number>\d+)-(?P<type>[^/\-]+)/(?P<issuer>[^/].*)$")
+
+
+class InvalidSymbol(ValueError):
+    """The text is not a document symbol at all."""
+
+
+@dataclass(frozen=True)
+class ParsedSymbol:
+    symbol: str
+    document_number: str | None = None
+    document_type: str | None = None
+    issuer_code: str | None = None
+    year: int | None = None
+    warning: str | None = None
+
+
+def canonical_type_code(candidate: str) -> str | None:
+    return _CANONICAL.get(candidate.upper())
+
+
+def parse_symbol(raw: str) -> ParsedSymbol:
+    symbol = re.sub(r"\s*([/-])\s*", r"\1", nfc(raw).strip())
+    symbol = re.sub(r"\s+", " ", symbol)
+    if not symbol:
+        raise InvalidSymbol("must not be empty")
+    if len(symbol) > MAX_SYMBOL_LENGTH:
+        raise InvalidSymbol(f"must be at most {MAX_SYMBOL_LENGTH} characters")
+    if not any(ch.isalnum() for ch in symbol):
+        raise InvalidSymbol("must contain a number or letters, e.g. 08/BC-BCĐ")
+    if not _ALLOWED.match(symbol) or "//" in symbol:
+        raise InvalidSymbol("contains characters a document symbol cannot have; expected e.g. 08/BC-BCĐ")
+
+    if match := _STANDARD.match(symbol):
+        notation = match["notation"]
+        year = int(match["year"]) if match["year"] else None
+        head, sep, rest = notation.partition("-")
+        type_code = canonical_type_code(head) if sep else None
+        if type_code and rest:
+            return ParsedSymbol(symbol, match["number"], type_code, rest, year)
+        return ParsedSymbol(symbol, match["number"], None, notation, year)
+
+    if match := _PARTY.match(symbol):
+        type_code = canonical_type_code(match["type"])
+        if type_code:
+            return ParsedSymbol(symbol, match["number"], type_code, match["issuer"])
+
+    return ParsedSymbol(symbol, warning="symbol not in a recognised number/TYPE-ISSUER form; kept as written")

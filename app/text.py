@@ -1,0 +1,32 @@
+"""Text rules shared by storage and search.
+
+Vietnamese text arrives composed (NFC, from Windows and most web forms) or decomposed
+(NFD, from macOS keyboards). We store NFC, and search a *folded* form: lowercase, combining
+marks removed, đ/Đ → d, whitespace collapsed. The same fold is applied to a query, so
+``bao cao so ket`` finds ``Báo cáo sơ kết`` and ``da nang`` finds ``Đà Nẵng``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WHITESPACE = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def nfc(value: str) -> str:
+    """NFC-normalise and drop control characters (keeps tab/newline)."""
+    return _CONTROL.sub("", unicodedata.normalize("NFC", value))
+
+
+def fold(value: str) -> str:
+    """The search form of a text: lowercase ASCII-ish, no diacritics, đ→d, single spaces."""
+    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _WHITESPACE.sub(" ", stripped.casefold()).strip()
+
+
+def search_terms(query: str) -> list[str]:
+    """Split a folded query into the words that must all occur."""
+    return [term for term in fold(query).split(" ") if term]
