@@ -1,0 +1,216 @@
+"""Test fixtures: a real database built by ``alembic upgrade head``, real HTTP through the app.
+
+The database is SQLite in a temporary directory, or whatever ``CONGVAN_TEST_DATABASE_URL``
+names (CI points it at a fresh PostgreSQL database). Organisation rows (units, users) are
+created once per session; document tables are emptied before every test so tests never
+share documents or arrival numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+
+from app.config import Settings
+from app.db import make_engine, make_sessionmaker
+from app.main import create_app
+from app.migrate import upgrade_to_head
+from app.services import organisation as org
+from app.workflow.vocabulary import Role
+
+PASSWORD = "correct horse battery staple"
+
+# Tables emptied before each test, children first.
+DOCUMENT_TABLES = [
+    "idempotency_keys",
+    "attachments",
+    "document_events",
+    "assignments",
+    "incoming_documents",
+    "register_counters",
+]
+
+# username → (unit, roles); the organisation every test can rely on.
+STAFF = {
+    "clerk": ("VP", [Role.clerk]),
+    "secret_clerk": ("VP", [Role.clerk]),
+    "office_leader": ("VP", [Role.office_leader]),
+    "leader": ("LDB", [Role.leader]),
+    "unit_leader_vp": ("VP", [Role.unit_leader]),
+    "unit_leader_ttd": ("TTĐ", [Role.unit_leader]),
+    "specialist": ("VP", [Role.specialist]),
+    "auditor": ("VP", [Role.auditor]),
+    "admin": ("VP", [Role.admin]),
+}
+UNITS = {"LDB": "Lãnh đạo Bộ", "VP": "Văn phòng", "VPB": "Văn phòng Ban", "TTĐ": "Trung tâm Thông tin"}
+SECRET_REGISTER = "mat"
+
+
+def _database_url(tmp: Path) -> str:
+    return os.environ.get("CONGVAN_TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.db'}"
+
+
+def _reset_schema(url: str) -> None:
+    """Start from an empty database so the migrations build everything."""
+    if url.startswith("sqlite"):
+        return
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("congvan-data")
+    url = _database_url(data_dir)
+    _reset_schema(url)
+    test_settings = Settings(data_dir=data_dir, database_url=url)
+    upgrade_to_head(test_settings)
+    return test_settings
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    eng = make_engine(settings)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def staff(engine: Engine) -> dict[str, str]:
+    """Create units, one user per role and a confidential register; return username → password."""
+    with make_sessionmaker(engine)() as session:
+        for code, name in UNITS.items():
+            org.create_unit(session=session, code=code, name=name)
+        for username, (unit, roles) in STAFF.items():
+            org.create_user(
+                session=session, username=username, password=PASSWORD, roles=roles, unit_code=unit,
+                full_name=username.replace("_", " ").title(),
+            )
+        org.create_register(
+            session=session, code=SECRET_REGISTER, name="Sổ văn bản mật", confidential=True,
+            clerk_usernames=["secret_clerk"],
+        )
+        session.commit()
+    return {username: PASSWORD for username in STAFF}
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, staff: dict[str, str]) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture(autouse=True)
+def _clean_documents(request: pytest.FixtureRequest) -> None:
+    if "engine" not in request.fixturenames and "app" not in request.fixturenames:
+        return
+    eng: Engine = request.getfixturevalue("engine")
+    with eng.begin() as conn:
+        for table in DOCUMENT_TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(scope="session")
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+_tokens: dict[str, str] = {}
+
+
+def login(client: TestClient | httpx.Client, username: str, password: str = PASSWORD) -> dict[str, str]:
+    """Authorization header for ``username``, logging in through the real token endpoint once."""
+    if username not in _tokens:
+        response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        _tokens[username] = response.json()["access_token"]
+    return {"Authorization": f"Bearer {_tokens[username]}"}
+
+
+@pytest.fixture
+def as_user(client: TestClient):  # noqa: ANN201
+    """``as_user("clerk")`` → headers for that staff member."""
+    return lambda username: login(client, username)
+
+
+def document_body(**overrides: object) -> dict[str, object]:
+    """A valid registration body, the seed's document unless overridden."""
+    body: dict[str, object] = {
+        "symbol": "08/BC-BCĐ",
+        "document_date": "2013-08-12",
+        "issuer": "Ban chỉ đạo chương trình CNTT tỉnh Bình Dương",
+        "summary": "Báo cáo sơ kết 02 năm thực hiện Quyết định số 721/QĐ-UBND ngày 11/03/2011 của UBND tỉnh "
+        "về việc ban hành Kế hoạch ứng dụng CNTT trong hoạt động của cơ quan nhà nước tỉnh Bình Dương",
+        "urgency": "normal",
+        "received_at": "2013-08-15T08:30:00+07:00",
+    }
+    body.update(overrides)
+    return body
+
+
+# --- a real server in another process, for tests of concurrency across processes -------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    process: subprocess.Popen[bytes]
+
+
+def start_server(settings: Settings) -> LiveServer:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CONGVAN_DATA_DIR": str(settings.data_dir),
+        "CONGVAN_DATABASE_URL": settings.resolved_database_url,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"],
+        env=env,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                return LiveServer(base_url, process)
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError("server exited during start-up")
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("server did not start in 30 s")
+
+
+@pytest.fixture(scope="session")
+def live_servers(settings: Settings, staff: dict[str, str]) -> Iterator[list[LiveServer]]:
+    """Two uvicorn processes on the same database."""
+    servers = [start_server(settings), start_server(settings)]
+    yield servers
+    for server in servers:
+        server.process.terminate()
+    for server in servers:
+        server.process.wait(timeout=10)
