@@ -1,9 +1,10 @@
 """Engine and session factory for SQLite (embedded default) and PostgreSQL (production).
 
 SQLite notes: foreign keys are off by default and must be switched on per connection;
-every transaction starts with ``BEGIN IMMEDIATE`` so that two writers never both read the
-arrival counter and then fail to upgrade their lock (the documented pysqlite recipe);
-WAL lets readers run beside the single writer.
+a writing transaction starts with ``BEGIN IMMEDIATE`` so that two writers never both read
+the arrival counter and then fail to upgrade their lock (the documented pysqlite recipe);
+reading requests use a deferred ``BEGIN``, which under WAL takes no lock at all, so reads
+never queue behind the single writer.
 """
 
 from __future__ import annotations
@@ -47,8 +48,14 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # noqa: ANN001
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+SQLITE_BEGIN_OPTION = "congvan_sqlite_begin"
+
+
+def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions for writing (default) or for reading only (no write lock on SQLite)."""
+    bind = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}) if read_only else engine
+    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)

@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, organisation, documents, attachments):

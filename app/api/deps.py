@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -26,9 +26,18 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request. Writing endpoints commit once; closing rolls back the rest."""
-    session: Session = request.app.state.sessionmaker()
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request. Writing endpoints commit once; closing rolls back the rest.
+
+    ``async`` on purpose: the close runs on the event loop, never waiting for a worker
+    thread, so a request that holds a database lock can always release it even when every
+    worker thread is busy waiting for that lock.
+    """
+    factory = request.app.state.read_sessionmaker if request.method in READ_METHODS else request.app.state.sessionmaker
+    session: Session = factory()
     try:
         yield session
     finally:
@@ -40,12 +49,22 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def get_current_user(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
+    """The token's user, loaded (with unit and roles) in a short read-only session of its own.
+
+    Not the request's session: on SQLite that one takes the write lock when it begins, and
+    FastAPI runs the endpoint on another worker thread than this dependency; a lock taken
+    here would be held while the request waits for a free thread, which under load are all
+    waiting for that lock.
+    """
     if not token:
         raise NotAuthenticated("a bearer token is required; get one from POST /api/v1/auth/token")
     username = read_token(settings, token)
-    user = get_user(session=session, username=username) if username else None
+    user = None
+    if username:
+        with request.app.state.read_sessionmaker() as session:
+            user = get_user(session=session, username=username)
     if user is None or not user.is_active:
         raise NotAuthenticated("the token is invalid or expired")
     return user

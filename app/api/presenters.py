@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from app.api.schemas.documents import AssignmentOut, DocumentOut
 from app.models import IncomingDocument, User
@@ -10,7 +11,9 @@ from app.services.documents import is_overdue
 from app.workflow.actions import allowed_actions
 
 
-def document_out(document: IncomingDocument, reader: User, today: date) -> DocumentOut:
+def document_out(document: IncomingDocument, reader: User, now: datetime, tz: ZoneInfo) -> DocumentOut:
+    """Timestamps are shown in the agency's time zone (stored in UTC)."""
+    today = now.astimezone(tz).date()
     assignments = [
         AssignmentOut(
             id=a.id,
@@ -28,7 +31,7 @@ def document_out(document: IncomingDocument, reader: User, today: date) -> Docum
         register_code=document.register.code,
         year=document.year,
         arrival_number=document.arrival_number,
-        received_at=document.received_at,
+        received_at=document.received_at.astimezone(tz),
         symbol=document.symbol,
         document_number=document.document_number,
         document_type=document.document_type,
@@ -53,5 +56,5 @@ def document_out(document: IncomingDocument, reader: User, today: date) -> Docum
         allowed_actions=allowed_actions(document.state, reader.roles),
         assignments=assignments,
         created_by=document.created_by.username,
-        created_at=document.created_at,
+        created_at=document.created_at.astimezone(tz),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -82,12 +83,28 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses}
 
 
+PROBLEM_SCHEMA_REF = {"$ref": "#/components/schemas/Problem"}
+
+
 def use_problem_media_type(schema: dict[str, Any]) -> dict[str, Any]:
-    """Declare error bodies as ``application/problem+json``, which is what is sent."""
+    """Document error bodies as they are sent: ``application/problem+json`` with the Problem schema.
+
+    FastAPI adds a 422 with its own ``HTTPValidationError`` shape to every operation that takes
+    parameters; our handler answers with a Problem instead, so that entry is rewritten too. An
+    operation with a request body also answers 400 when the body cannot be parsed at all (e.g. it
+    is not UTF-8); that is declared here for all of them at once.
+    """
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
-            for status, response in operation.get("responses", {}).items():
-                content = response.get("content")
-                if status.isdigit() and int(status) >= 400 and content and "application/json" in content:
-                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+            responses = operation.get("responses", {})
+            if "requestBody" in operation and "400" not in responses:
+                responses["400"] = {"description": "Malformed request body (not parseable at all)"}
+            for status, response in responses.items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": dict(PROBLEM_SCHEMA_REF)}}
+    components = schema.get("components", {}).get("schemas", {})
+    rendered = json.dumps(schema.get("paths", {}))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f"#/components/schemas/{unused}" not in rendered:
+            components.pop(unused, None)
     return schema

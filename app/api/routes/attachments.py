@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from app.api.deps import ClerkUser, CurrentUser, SessionDep, SettingsDep
 from app.api.problems import error_responses
 from app.api.schemas.attachments import AttachmentOut
+from app.api.schemas.common import AttachmentId, DocumentId
 from app.services import attachments as svc
 from app.services.documents import get_visible_document
 
@@ -22,7 +23,7 @@ router = APIRouter(
     "", name="upload", status_code=201, response_model=AttachmentOut, responses=error_responses(403, 413, 422)
 )
 def upload(
-    document_id: int,
+    document_id: DocumentId,
     file: Annotated[UploadFile, File(description="The file; at most CONGVAN_MAX_UPLOAD_MB")],
     clerk: ClerkUser,
     session: SessionDep,
@@ -39,12 +40,13 @@ def upload(
         root=settings.attachments_dir,
         max_bytes=settings.max_upload_bytes,
     )
+    body = AttachmentOut.model_validate(attachment)
     session.commit()
-    return AttachmentOut.model_validate(attachment)
+    return body
 
 
 @router.get("", name="list", response_model=list[AttachmentOut])
-def list_attachments(document_id: int, user: CurrentUser, session: SessionDep) -> list[AttachmentOut]:
+def list_attachments(document_id: DocumentId, user: CurrentUser, session: SessionDep) -> list[AttachmentOut]:
     document = get_visible_document(session=session, user=user, document_id=document_id)
     return [AttachmentOut.model_validate(a) for a in svc.list_attachments(session=session, document=document)]
 
@@ -53,10 +55,15 @@ def list_attachments(document_id: int, user: CurrentUser, session: SessionDep) -
     "/{attachment_id}",
     name="download",
     response_class=FileResponse,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "The bytes as uploaded"}},
+    responses={
+        200: {
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The bytes as uploaded, sent with the content type they were uploaded with",
+        }
+    },
 )
 def download(
-    document_id: int, attachment_id: int, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    document_id: DocumentId, attachment_id: AttachmentId, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> FileResponse:
     document = get_visible_document(session=session, user=user, document_id=document_id)
     attachment = svc.get_attachment(session=session, document=document, attachment_id=attachment_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep
 from app.api.presenters import document_out
 from app.api.problems import error_responses
-from app.api.schemas.common import DEFAULT_PAGE, MAX_PAGE, Page
+from app.api.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, DocumentId, Page
 from app.api.schemas.documents import DocumentCreate, DocumentFilters, DocumentOut
 from app.services import documents as svc
 
@@ -49,12 +49,13 @@ def register(
     result = svc.register_document(
         session=session, actor=clerk, data=body, now=now, tz=settings.tz, idempotency_key=idempotency_key
     )
+    body = document_out(result.document, clerk, now, settings.tz)
     session.commit()
     response.headers["ETag"] = _etag(result.document.version)
     response.headers["Location"] = f"/api/v1/incoming-documents/{result.document.id}"
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return document_out(result.document, clerk, now.astimezone(settings.tz).date())
+    return body
 
 
 @router.get("", name="list", response_model=Page[DocumentOut], responses=error_responses(422))
@@ -65,14 +66,14 @@ def list_documents(
     now: Now,
     filters: Annotated[DocumentFilters, Depends()],
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT32)] = 0,
 ) -> Page[DocumentOut]:
     """Find documents. ``q`` ignores case and diacritics (``da nang`` finds ``Đà Nẵng``)."""
     today = now.astimezone(settings.tz).date()
     items, total = svc.list_documents(
         session=session, user=user, filters=filters, limit=limit, offset=offset, today=today, tz=settings.tz
     )
-    return Page(items=[document_out(d, user, today) for d in items], total=total, limit=limit, offset=offset)
+    return Page(items=[document_out(d, user, now, settings.tz) for d in items], total=total, limit=limit, offset=offset)
 
 
 @router.get(
@@ -82,7 +83,7 @@ def list_documents(
     responses={**error_responses(404), 304: {"description": "Not modified (If-None-Match matched the ETag)"}},
 )
 def get_document(
-    document_id: int,
+    document_id: DocumentId,
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
@@ -95,5 +96,5 @@ def get_document(
     if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers={"ETag": etag})
     response.headers["ETag"] = etag
-    return document_out(document, user, now.astimezone(settings.tz).date())
+    return document_out(document, user, now, settings.tz)
 

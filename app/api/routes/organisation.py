@@ -38,8 +38,9 @@ def list_units(_user: CurrentUser, session: SessionDep) -> list[UnitOut]:
 @router.post("/units", name="units-create", status_code=201, response_model=UnitOut, responses=error_responses(409, 422))
 def create_unit(body: UnitIn, _admin: AdminUser, session: SessionDep) -> UnitOut:
     unit = org.create_unit(session=session, code=body.code, name=body.name, parent_code=body.parent_code)
+    body = unit_out(unit)
     session.commit()
-    return unit_out(unit)
+    return body
 
 
 @router.get("/users", name="users-list", response_model=list[UserOut])
@@ -57,8 +58,9 @@ def create_user(body: UserIn, _admin: AdminUser, session: SessionDep) -> UserOut
         full_name=body.full_name,
         unit_code=body.unit_code,
     )
+    body = user_out(user)
     session.commit()
-    return user_out(user)
+    return body
 
 
 def register_out(session: SessionDep, register: Register) -> RegisterOut:
@@ -92,5 +94,6 @@ def create_register(body: RegisterIn, _admin: AdminUser, session: SessionDep) ->
         confidential=body.confidential,
         clerk_usernames=body.clerk_usernames,
     )
+    body = register_out(session, register)
     session.commit()
-    return register_out(session, register)
+    return body

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from fastapi import Path
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from app.text import nfc
 
@@ -12,6 +14,30 @@ T = TypeVar("T")
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
+
+# Ids are 32-bit integers in the database. A larger number names nothing, and one past 64
+# bits cannot even be sent to SQLite, so such input is refused as invalid (422).
+MAX_INT32 = 2**31 - 1
+
+# Dates and timestamps a client sends must lie in these years: anything else is a typing
+# mistake, and near the ends of Python's range (years 1 and 9999) moving a timestamp to
+# another time zone, or to the end of its day, overflows.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+InputDate = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
+InputDatetime = Annotated[
+    AwareDatetime,
+    Field(ge=datetime(1900, 1, 1, tzinfo=UTC), lt=datetime(3000, 1, 1, tzinfo=UTC)),
+]
+
+
+def id_path(description: str) -> Any:
+    """A positive 32-bit id in the URL path."""
+    return Annotated[int, Path(ge=1, le=MAX_INT32, description=description)]
+
+
+DocumentId = id_path("Id of an incoming document")
+AttachmentId = id_path("Id of an attachment of that document")
 
 
 def _nfc_strip(value: object) -> object:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from pydantic import AwareDatetime, Field, field_validator
 
-from app.api.schemas.common import Code, Schema, text
+from pydantic import Field, field_validator
+
+from app.api.schemas.common import Code, InputDate, InputDatetime, Schema, text
 from app.services.symbols import InvalidSymbol, parse_symbol
 from app.workflow.vocabulary import AssignmentRole, AssignmentState, Channel, Confidentiality, DocumentState, Urgency
 
@@ -20,15 +21,15 @@ class DocumentCreate(Schema):
     symbol: text(100) = Field(
         description="Number and symbol (số, ký hiệu), e.g. 08/BC-BCĐ", examples=["08/BC-BCĐ"]
     )
-    document_date: date = Field(description="Date on the document (ngày tháng văn bản); not in the future")
+    document_date: InputDate = Field(description="Date on the document (ngày tháng văn bản); not in the future")
     issuer: text(255) = Field(
         description="Issuing body (cơ quan ban hành)"
     )
     summary: Summary = Field(description="Subject line (trích yếu), at most 500 characters")
     urgency: Urgency = Urgency.normal
     confidentiality: Confidentiality = Confidentiality.normal
-    due_date: date | None = Field(default=None, description="Processing deadline (thời hạn xử lý)")
-    received_at: AwareDatetime | None = Field(
+    due_date: InputDate | None = Field(default=None, description="Processing deadline (thời hạn xử lý)")
+    received_at: InputDatetime | None = Field(
         default=None, description="Arrival time with offset; default now. Its date in Asia/Ho_Chi_Minh sets the year."
     )
     page_count: int | None = Field(default=None, ge=1, le=100_000)
@@ -100,9 +101,9 @@ class DocumentFilters(Schema):
     urgency: Urgency | None = None
     confidentiality: Confidentiality | None = None
     register_code: str | None = None
-    year: int | None = None
+    year: int | None = Field(default=None, ge=1, le=9999)
     issuer: str | None = None
     unit_code: str | None = None
     overdue: bool | None = None
-    received_from: date | None = None
-    received_to: date | None = None
+    received_from: InputDate | None = None
+    received_to: InputDate | None = None

@@ -1,0 +1,183 @@
+"""Registering an incoming document: numbering, validation, symbols, duplicates, idempotency."""
+
+import unicodedata
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.db import make_sessionmaker
+from app.models import DocumentEvent, IncomingDocument
+from tests.conftest import document_body
+
+URL = "/api/v1/incoming-documents"
+
+
+def register(client, headers, **overrides):
+    return client.post(URL, json=document_body(**overrides), headers=headers)
+
+
+def test_registration_returns_the_full_document(client, as_user):
+    response = register(
+        client, as_user("clerk"), due_date="2013-08-30", page_count=12, signer_name="Trần Văn Nam",
+        signer_position="Trưởng ban", channel="electronic", notes="Bản gốc kèm phụ lục",
+    )
+    assert response.status_code == 201, response.text
+    doc = response.json()
+    assert doc["register_code"] == "main"
+    assert doc["year"] == 2013 and doc["arrival_number"] == 1
+    assert doc["received_at"] == "2013-08-15T08:30:00+07:00"
+    assert (doc["document_number"], doc["document_type"], doc["issuer_code"]) == ("08", "BC", "BCĐ")
+    assert doc["state"] == "registered" and doc["version"] == 1
+    assert doc["due_date"] == "2013-08-30" and doc["page_count"] == 12 and doc["channel"] == "electronic"
+    assert doc["allowed_actions"] == ["submit", "recall"]
+    assert doc["assignments"] == [] and doc["overdue"] is True
+    assert response.headers["etag"] == '"1"'
+    assert response.headers["location"] == f"{URL}/{doc['id']}"
+
+
+def test_registration_appends_a_register_event(client, as_user, engine):
+    doc = register(client, as_user("clerk")).json()
+    with make_sessionmaker(engine)() as session:
+        events = session.scalars(select(DocumentEvent).where(DocumentEvent.document_id == doc["id"])).all()
+    assert [(e.seq, e.action, e.from_state, e.to_state) for e in events] == [(1, "register", None, "registered")]
+    assert events[0].data == {"register_code": "main", "year": 2013, "arrival_number": 1}
+
+
+def test_numbers_run_per_register_and_year(client, as_user):
+    clerk = as_user("clerk")
+    a = register(client, clerk, symbol="1/BC-A").json()
+    b = register(client, clerk, symbol="2/BC-A").json()
+    c = register(client, clerk, symbol="3/BC-A", received_at="2014-01-02T09:00:00+07:00").json()
+    assert [a["arrival_number"], b["arrival_number"], c["arrival_number"]] == [1, 2, 1]
+    assert c["year"] == 2014
+
+
+def test_year_is_the_arrival_year_in_vietnam(client, as_user):
+    # 31 Dec 2013 18:00 UTC is already 1 Jan 2014 in Hà Nội.
+    doc = register(client, as_user("clerk"), received_at="2013-12-31T18:00:00Z").json()
+    assert doc["year"] == 2014
+
+
+@pytest.mark.parametrize(
+    "symbol,expected",
+    [
+        ("05/BNV-VP", ("05", None, "BNV-VP", None)),
+        ("123/2013/NĐ-CP", ("123", "NĐ", "CP", 2013)),
+        ("23-QĐ/UBKTTW", ("23", "QĐ", "UBKTTW", None)),
+        ("1234/UBND-VX", ("1234", None, "UBND-VX", None)),
+    ],
+)
+def test_real_symbol_forms_are_parsed(client, as_user, symbol, expected):
+    doc = register(client, as_user("clerk"), symbol=symbol).json()
+    assert (doc["document_number"], doc["document_type"], doc["issuer_code"], doc["symbol_year"]) == expected
+    assert doc["symbol_warning"] is None
+
+
+def test_unparseable_symbol_is_kept_and_flagged(client, as_user):
+    response = register(client, as_user("clerk"), symbol="Thông báo không số")
+    assert response.status_code == 201
+    doc = response.json()
+    assert doc["symbol"] == "Thông báo không số"
+    assert doc["document_number"] is None and doc["symbol_warning"]
+
+
+FUTURE = (date.today() + timedelta(days=3)).isoformat()
+
+
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        ({"urgency": "asap"}, "urgency"),
+        ({"confidentiality": "classified"}, "confidentiality"),
+        ({"summary": "   "}, "summary"),
+        ({"summary": "x" * 501}, "summary"),
+        ({"document_date": FUTURE, "received_at": None}, "document_date"),
+        ({"symbol": "////"}, "symbol"),
+        ({"symbol": ""}, "symbol"),
+        ({"issuer": ""}, "issuer"),
+        ({"document_date": "2013-02-30"}, "document_date"),
+        ({"document_date": "2013-08-16"}, "document_date"),  # after its arrival on 15/8
+        ({"received_at": "2013-08-15T08:30:00"}, "received_at"),  # no offset
+        ({"register_code": "nope"}, "register_code"),
+        ({"page_count": 0}, "page_count"),
+        ({"unexpected": 1}, "unexpected"),
+    ],
+)
+def test_bad_input_gets_422_naming_the_field_and_takes_no_number(client, as_user, overrides, field):
+    clerk = as_user("clerk")
+    body = document_body(**overrides)
+    body = {k: v for k, v in body.items() if v is not None}
+    response = client.post(URL, json=body, headers=clerk)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert response.headers["content-type"] == "application/problem+json"
+    assert problem["status"] == 422 and problem["title"] == "Validation failed"
+    assert field in [e["field"] for e in problem["errors"]]
+    ok = register(client, clerk, symbol="99/BC-OK")
+    assert ok.json()["arrival_number"] == 1
+
+
+def test_summary_of_exactly_500_characters_is_accepted(client, as_user):
+    assert register(client, as_user("clerk"), summary="ả" * 500).status_code == 201
+
+
+def test_confidential_document_needs_a_confidential_register(client, as_user):
+    response = register(client, as_user("secret_clerk"), confidentiality="secret")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "confidentiality"
+    response = register(client, as_user("secret_clerk"), confidentiality="secret", register_code="mat")
+    assert response.status_code == 201
+    assert response.json()["register_code"] == "mat"
+
+
+def test_only_cleared_clerks_use_a_confidential_register(client, as_user):
+    response = register(client, as_user("clerk"), confidentiality="secret", register_code="mat")
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("username", ["specialist", "leader", "office_leader", "unit_leader_vp", "auditor", "admin"])
+def test_only_clerks_register(client, as_user, username):
+    assert register(client, as_user(username)).status_code == 403
+
+
+def test_duplicate_is_refused_with_its_id_unless_allowed(client, as_user):
+    clerk = as_user("clerk")
+    first = register(client, clerk).json()
+    # Same document, written differently: case, spacing, decomposed diacritics.
+    again = register(
+        client, clerk, symbol="08/bc-bcđ",
+        issuer=unicodedata.normalize("NFD", "  Ban chỉ đạo chương trình CNTT tỉnh Bình Dương "),
+    )
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"
+    assert again.json()["duplicate_of"] == first["id"]
+    allowed = register(client, clerk, allow_duplicate=True)
+    assert allowed.status_code == 201
+    assert allowed.json()["duplicate_of"] == first["id"]
+    assert allowed.json()["arrival_number"] == 2  # the refused attempt took no number
+
+
+def test_nfd_input_is_stored_as_nfc(client, as_user):
+    summary = "Báo cáo tình hình ứng dụng CNTT tại Đà Nẵng"
+    response = register(client, as_user("clerk"), symbol="7/BC-ĐN", summary=unicodedata.normalize("NFD", summary),
+                        issuer=unicodedata.normalize("NFD", "Sở Thông tin và Truyền thông Đà Nẵng"))
+    doc = response.json()
+    assert doc["summary"] == summary
+    assert unicodedata.is_normalized("NFC", doc["issuer"])
+    found = client.get(URL, params={"q": unicodedata.normalize("NFD", "Đà Nẵng")}, headers=as_user("clerk")).json()
+    assert [d["id"] for d in found["items"]] == [doc["id"]]
+
+
+def test_idempotency_key_replays_the_same_document(client, as_user, engine):
+    clerk = {**as_user("clerk"), "Idempotency-Key": "retry-0001"}
+    first = client.post(URL, json=document_body(), headers=clerk)
+    second = client.post(URL, json=document_body(), headers=clerk)
+    assert first.status_code == 201 and second.status_code == 201
+    assert second.json()["id"] == first.json()["id"]
+    assert second.headers["idempotent-replayed"] == "true"
+    with make_sessionmaker(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(IncomingDocument)) == 1
+    changed = client.post(URL, json=document_body(summary="khác"), headers=clerk)
+    assert changed.status_code == 422
+    assert changed.json()["errors"][0]["field"] == "Idempotency-Key"
