@@ -1,0 +1,96 @@
+"""The ``congvan`` command as an operator and a newcomer use it."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import _free_port
+
+CONGVAN = [sys.executable, "-m", "app.cli"]
+
+
+def run(args, env, check=True):
+    result = subprocess.run(CONGVAN + args, env=env, capture_output=True, text=True, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def fresh_env(tmp_path):
+    """A brand-new SQLite data directory, as on a newcomer's machine."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONGVAN_")}
+    env["CONGVAN_DATA_DIR"] = str(tmp_path / "var")
+    return env
+
+
+def test_create_user_then_log_in(settings, staff):
+    env = {**os.environ, "CONGVAN_DATA_DIR": str(settings.data_dir),
+           "CONGVAN_DATABASE_URL": settings.resolved_database_url}
+    out = run(["create-user", "--username", "cli_admin", "--password", "a long password", "--role", "admin",
+               "--role", "auditor", "--unit", "VP", "--full-name", "Quản trị"], env)
+    assert "cli_admin" in out.stdout
+    again = run(["create-user", "--username", "cli_admin", "--password", "x" * 10, "--role", "admin"], env, check=False)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    bad_role = run(["create-user", "--username", "cli_x", "--password", "x" * 10, "--role", "pope"], env, check=False)
+    assert bad_role.returncode == 1
+
+
+def test_export_openapi_check_detects_drift(tmp_path, fresh_env):
+    target = tmp_path / "spec.json"
+    run(["export-openapi", "--output", str(target)], fresh_env)
+    assert run(["export-openapi", "--check", "--output", str(target)], fresh_env).returncode == 0
+    target.write_text(target.read_text().replace("documents-register", "renamed"))
+    assert run(["export-openapi", "--check", "--output", str(target)], fresh_env, check=False).returncode == 1
+
+
+def test_quickstart_serve_demo_on_a_fresh_data_dir(fresh_env):
+    """`congvan serve --demo`: migrates, loads the demo, answers /health, /docs, and logs the clerk in."""
+    port = _free_port()
+    process = subprocess.Popen(
+        CONGVAN + ["serve", "--demo", "--port", str(port), "--log-level", "warning"],
+        env=fresh_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, process.stdout.read()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.3)
+        assert "swagger-ui" in httpx.get(f"{base}/docs").text
+        credentials = Path(fresh_env["CONGVAN_DATA_DIR"], "demo-credentials.txt")
+        assert oct(credentials.stat().st_mode & 0o777) == "0o600"
+        password = dict(line.split(": ", 1) for line in credentials.read_text().splitlines())["vanthu"]
+        token = httpx.post(f"{base}/api/v1/auth/token", data={"username": "vanthu", "password": password})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        found = httpx.get(f"{base}/api/v1/incoming-documents", params={"q": "bao cao so ket"}, headers=headers)
+        assert [d["symbol"] for d in found.json()["items"]] == ["08/BC-BCĐ"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_demo_twice_changes_nothing(fresh_env):
+    first = run(["demo"], fresh_env)
+    second = run(["demo"], fresh_env)
+    assert "Demo data ready." in first.stdout and "already present" in second.stdout
+
+
+def test_secret_key_is_generated_once_and_private(tmp_path):
+    from app.config import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    key = settings.signing_key()
+    assert len(key) >= 40 and Settings(data_dir=tmp_path).signing_key() == key
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
