@@ -81,6 +81,7 @@ class IncomingDocument(Base):
     signer_position: Mapped[str | None] = mapped_column(String(255))
     channel: Mapped[str] = mapped_column(String(16))
     notes: Mapped[str | None] = mapped_column(Text)
+    case_file_code: Mapped[str | None] = mapped_column(String(64))  # hồ sơ, set when archived
 
     state: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -101,7 +102,7 @@ class DocumentEvent(Base):
     """One step in a document's life: append-only, the source of every duration and audit figure."""
 
     __tablename__ = "document_events"
-    __table_args__ = (UniqueConstraint("document_id", "seq"),)
+    __table_args__ = (UniqueConstraint("document_id", "seq"), Index("ix_document_events_action_at", "action", "at"))
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("incoming_documents.id", ondelete="RESTRICT"))
@@ -111,6 +112,8 @@ class DocumentEvent(Base):
     to_state: Mapped[str | None] = mapped_column(String(32))
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # The assignment a unit-level action concerns (assign, report, complete, acknowledge, extend).
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id", ondelete="RESTRICT"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     comment: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
