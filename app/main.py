@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from app import __doc__ as description
 from app.api.limits import UploadSizeLimit
 from app.api.problems import install_problem_handlers, use_problem_media_type
-from app.api.routes import attachments, auth, calendar, documents, organisation, system, workflow
+from app.api.routes import attachments, auth, calendar, delegations, documents, organisation, system, workflow
 from app.config import Settings
 from app.db import make_engine, make_sessionmaker
 
@@ -23,6 +23,7 @@ TAGS = [
     {"name": "documents", "description": "Register and find incoming documents (văn bản đến)."},
     {"name": "workflow", "description": "The processing slip: actions, events, the slip as JSON, HTML and PDF."},
     {"name": "attachments", "description": "Files that came with a document."},
+    {"name": "delegations", "description": "Leaders lending their authority (ủy quyền) for a period."},
     {"name": "calendar", "description": "Working days: Vietnam's public holidays plus admin overrides."},
     {"name": "system", "description": "Health."},
 ]
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, organisation, documents, workflow, attachments, calendar):
+    for module in (auth, organisation, documents, workflow, attachments, delegations, calendar):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(system.router)

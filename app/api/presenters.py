@@ -6,13 +6,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.api.schemas.documents import AssignmentOut, DocumentOut
-from app.models import IncomingDocument, User
+from app.models import IncomingDocument
 from app.services.documents import is_overdue
-from app.workflow.actions import allowed_actions
+from app.services.workflow import Identity, actions_for
 
 
-def document_out(document: IncomingDocument, reader: User, now: datetime, tz: ZoneInfo) -> DocumentOut:
-    """Timestamps are shown in the agency's time zone (stored in UTC)."""
+def document_out(document: IncomingDocument, reader: list[Identity], now: datetime, tz: ZoneInfo) -> DocumentOut:
+    """The document as ``reader`` (a user and whom they stand in for) sees it.
+
+    Timestamps are shown in the agency's time zone (stored in UTC).
+    """
     today = now.astimezone(tz).date()
     assignments = [
         AssignmentOut(
@@ -53,7 +56,7 @@ def document_out(document: IncomingDocument, reader: User, now: datetime, tz: Zo
         state=document.state,
         version=document.version,
         overdue=is_overdue(document.due_date, document.state, today),
-        allowed_actions=allowed_actions(document.state, reader.roles),
+        allowed_actions=actions_for(reader, document),
         assignments=assignments,
         created_by=document.created_by.username,
         created_at=document.created_at.astimezone(tz),

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
 from app.models import Assignment, IncomingDocument, Register, RegisterClerk, User
@@ -17,8 +19,13 @@ from app.workflow.vocabulary import Confidentiality, Role
 READERS_OF_NORMAL = frozenset({Role.clerk, Role.office_leader, Role.leader, Role.auditor})
 
 
-def visible_documents(user: User) -> ColumnElement[bool]:
-    """A WHERE clause on IncomingDocument that keeps only what ``user`` may see."""
+def visible_documents(user: User, *, delegators: Sequence[User] = ()) -> ColumnElement[bool]:
+    """A WHERE clause on IncomingDocument that keeps only what ``user`` may see.
+
+    A delegate also sees what the leaders they currently stand in for see.
+    """
+    if delegators:
+        return or_(visible_documents(user), *(visible_documents(d) for d in delegators))
     roles = user.roles
     if Role.leader in roles:
         return true()

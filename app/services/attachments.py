@@ -28,6 +28,8 @@ from app.text import nfc
 CHUNK = 1024 * 1024
 MAX_FILENAME = 200
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")  # RFC 6838
 
 
 def safe_filename(raw: str | None) -> str:
@@ -39,6 +41,17 @@ def safe_filename(raw: str | None) -> str:
         stem, dot, ext = name.rpartition(".")
         name = (stem[: MAX_FILENAME - len(ext) - 1] + dot + ext) if dot and len(ext) < 16 else name[:MAX_FILENAME]
     return unicodedata.normalize("NFC", name) or "attachment"
+
+
+def safe_content_type(raw: str | None) -> str:
+    """The declared media type if it is a well-formed one (``type/subtype``, optional ASCII
+    parameters), else ``application/octet-stream``. It is sent back as a response header on
+    download, so it must be printable ASCII; and it is stored, so it must not contain NUL."""
+    value = (raw or "").strip()
+    media_type = value.split(";", 1)[0].strip()
+    if len(value) <= 255 and _PRINTABLE_ASCII.fullmatch(value) and _MEDIA_TYPE.fullmatch(media_type):
+        return value
+    return "application/octet-stream"
 
 
 def blob_path(root: Path, sha256: str) -> Path:
@@ -82,7 +95,7 @@ def store_attachment(
     attachment = Attachment(
         document_id=document.id,
         filename=safe_filename(filename),
-        content_type=(content_type or "application/octet-stream")[:255],
+        content_type=safe_content_type(content_type),
         size=size,
         sha256=sha256,
         uploaded_by_id=actor.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -174,9 +175,13 @@ def register_document(
     return Registration(document, replayed=False)
 
 
-def get_visible_document(*, session: Session, user: User, document_id: int) -> IncomingDocument:
+def get_visible_document(
+    *, session: Session, user: User, document_id: int, delegators: Sequence[User] = ()
+) -> IncomingDocument:
     document = session.scalar(
-        select(IncomingDocument).where(IncomingDocument.id == document_id, visible_documents(user))
+        select(IncomingDocument).where(
+            IncomingDocument.id == document_id, visible_documents(user, delegators=delegators)
+        )
     )
     if document is None:
         raise NotFound(f"incoming document {document_id} does not exist")
@@ -210,10 +215,16 @@ def _search_clause(session: Session, term: str) -> ColumnElement[bool]:
 
 
 def document_query(
-    *, session: Session, user: User, filters: DocumentFilters, today: date, tz: ZoneInfo
+    *,
+    session: Session,
+    user: User,
+    filters: DocumentFilters,
+    today: date,
+    tz: ZoneInfo,
+    delegators: Sequence[User] = (),
 ) -> Select[tuple[IncomingDocument]]:
     """The visible documents matching ``filters``, unordered."""
-    query = select(IncomingDocument).where(visible_documents(user))
+    query = select(IncomingDocument).where(visible_documents(user, delegators=delegators))
     if filters.q:
         for term in search_terms(filters.q):
             query = query.where(_search_clause(session, term))
@@ -258,9 +269,12 @@ def list_documents(
     offset: int,
     today: date,
     tz: ZoneInfo,
+    delegators: Sequence[User] = (),
 ) -> tuple[list[IncomingDocument], int]:
     """A page of visible documents, newest arrival first (then id), and the total count."""
-    query = document_query(session=session, user=user, filters=filters, today=today, tz=tz)
+    query = document_query(
+        session=session, user=user, filters=filters, today=today, tz=tz, delegators=delegators
+    )
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     page = session.scalars(
         query.order_by(IncomingDocument.received_at.desc(), IncomingDocument.id.desc()).limit(limit).offset(offset)

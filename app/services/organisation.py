@@ -37,6 +37,9 @@ def create_unit(*, session: Session, code: str, name: str, parent_code: str | No
 
 
 def get_user(*, session: Session, username: str) -> User | None:
+    if "\x00" in username:
+        # No username contains NUL (UserIn refuses it), and PostgreSQL cannot even compare such text.
+        return None
     return session.scalar(select(User).where(User.username == username))
 
 

@@ -12,6 +12,7 @@ from app.api.problems import error_responses
 from app.api.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, DocumentId, Page
 from app.api.schemas.documents import DocumentCreate, DocumentFilters, DocumentOut
 from app.services import documents as svc
+from app.services.workflow import identities_for
 
 router = APIRouter(prefix="/incoming-documents", tags=["documents"], responses=error_responses(401))
 
@@ -25,7 +26,7 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-def _etag(version: int) -> str:
+def etag(version: int) -> str:
     return f'"{version}"'
 
 
@@ -49,13 +50,14 @@ def register(
     result = svc.register_document(
         session=session, actor=clerk, data=body, now=now, tz=settings.tz, idempotency_key=idempotency_key
     )
-    body = document_out(result.document, clerk, now, settings.tz)
+    reader = identities_for(session=session, user=clerk, today=now.astimezone(settings.tz).date())
+    body_out = document_out(result.document, reader, now, settings.tz)
     session.commit()
-    response.headers["ETag"] = _etag(result.document.version)
+    response.headers["ETag"] = etag(result.document.version)
     response.headers["Location"] = f"/api/v1/incoming-documents/{result.document.id}"
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return body
+    return body_out
 
 
 @router.get("", name="list", response_model=Page[DocumentOut], responses=error_responses(422))
@@ -70,10 +72,13 @@ def list_documents(
 ) -> Page[DocumentOut]:
     """Find documents. ``q`` ignores case and diacritics (``da nang`` finds ``Đà Nẵng``)."""
     today = now.astimezone(settings.tz).date()
+    reader = identities_for(session=session, user=user, today=today)
     items, total = svc.list_documents(
-        session=session, user=user, filters=filters, limit=limit, offset=offset, today=today, tz=settings.tz
+        session=session, user=user, filters=filters, limit=limit, offset=offset, today=today, tz=settings.tz,
+        delegators=[i.on_behalf_of for i in reader if i.on_behalf_of],
     )
-    return Page(items=[document_out(d, user, now, settings.tz) for d in items], total=total, limit=limit, offset=offset)
+    return Page(items=[document_out(d, reader, now, settings.tz) for d in items], total=total, limit=limit,
+                offset=offset)
 
 
 @router.get(
@@ -91,10 +96,13 @@ def get_document(
     response: Response,
     if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
 ) -> DocumentOut | Response:
-    document = svc.get_visible_document(session=session, user=user, document_id=document_id)
-    etag = _etag(document.version)
-    if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
-        return Response(status_code=304, headers={"ETag": etag})
-    response.headers["ETag"] = etag
-    return document_out(document, user, now, settings.tz)
-
+    reader = identities_for(session=session, user=user, today=now.astimezone(settings.tz).date())
+    document = svc.get_visible_document(
+        session=session, user=user, document_id=document_id,
+        delegators=[i.on_behalf_of for i in reader if i.on_behalf_of],
+    )
+    tag = etag(document.version)
+    if if_none_match and tag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": tag})
+    response.headers["ETag"] = tag
+    return document_out(document, reader, now, settings.tz)

@@ -3,6 +3,11 @@
 Agencies run on closed networks: FastAPI's default ``/docs`` loads Swagger UI from a CDN
 and renders a blank page there. We serve the same pages with their JavaScript and CSS from
 the ``fastapi-offline`` package's static files (FastAPI's documented self-hosting recipe).
+
+One thing in those bundles still reaches out to the internet: ReDoc's sidebar shows
+Redocly's logo from cdn.redoc.ly, unconditionally. So both pages carry a
+Content-Security-Policy that lets them load nothing from anywhere but the app itself: the
+browser never makes such a request (tests/test_docs_browser.py checks this in chromium).
 """
 
 from __future__ import annotations
@@ -24,6 +29,13 @@ DOCS_STATIC_DIR = Path(fastapi_offline.__file__).parent / "static"
 
 router = APIRouter(tags=["system"])
 
+# Inline script and styles: Swagger UI is started by an inline <script>, and both UIs style
+# elements inline. Images from data: URLs are the UIs' own icons.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; form-action 'self'; frame-ancestors 'self'"
+)
+
 
 class Health(BaseModel):
     status: str
@@ -44,7 +56,7 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=openapi_url,
             title=f"{app.title} – API",
             oauth2_redirect_url=redirect_url,
@@ -53,6 +65,7 @@ def install_docs(app: FastAPI) -> None:
             swagger_favicon_url=f"{DOCS_STATIC_URL}/favicon.png",
             swagger_ui_parameters={"persistAuthorization": True},
         )
+        return _offline(page)
 
     @app.get(redirect_url, include_in_schema=False)
     def swagger_ui_redirect() -> HTMLResponse:
@@ -60,10 +73,17 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
-        return get_redoc_html(
+        page = get_redoc_html(
             openapi_url=openapi_url,
             title=f"{app.title} – API reference",
             redoc_js_url=f"{DOCS_STATIC_URL}/redoc.standalone.js",
             redoc_favicon_url=f"{DOCS_STATIC_URL}/favicon.png",
             with_google_fonts=False,
         )
+        return _offline(page)
+
+
+def _offline(page: HTMLResponse) -> HTMLResponse:
+    """The docs page, allowed to load nothing from outside the app."""
+    page.headers["Content-Security-Policy"] = DOCS_CSP
+    return page

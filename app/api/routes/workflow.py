@@ -1,9 +1,77 @@
-"""The processing slip's actions, events and the slip itself."""
+"""The processing slip's actions and events."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Body, Header, Response
+
+from app.api.deps import CurrentUser, Now, SessionDep, SettingsDep
+from app.api.presenters import document_out
 from app.api.problems import error_responses
+from app.api.routes.documents import etag
+from app.api.schemas.common import DocumentId
+from app.api.schemas.documents import DocumentOut
+from app.api.schemas.workflow import ActionRequest, EventOut
+from app.errors import ValidationFailed
+from app.services import workflow as svc
+from app.services.documents import get_visible_document
 
 router = APIRouter(prefix="/incoming-documents/{document_id}", tags=["workflow"], responses=error_responses(401, 404))
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """``If-Match: "3"`` (or W/"3", or 3) → 3."""
+    if value is None:
+        return None
+    cleaned = value.strip().removeprefix("W/").strip('"')
+    if not cleaned.isdigit():
+        raise ValidationFailed("If-Match", 'expected the ETag of the document, e.g. "3"')
+    return int(cleaned)
+
+
+@router.post(
+    "/actions",
+    name="act",
+    response_model=DocumentOut,
+    responses=error_responses(403, 409, 412, 422),
+)
+def act(
+    document_id: DocumentId,
+    action: Annotated[ActionRequest, Body()],
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: Now,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match", max_length=64)] = None,
+) -> DocumentOut:
+    """Take one step on the processing slip. The response lists your next ``allowed_actions``."""
+    document, identities = svc.apply_action(
+        session=session, user=user, document_id=document_id, request=action, now=now, tz=settings.tz,
+        if_match=parse_if_match(if_match),
+    )
+    body = document_out(document, identities, now, settings.tz)
+    session.commit()
+    response.headers["ETag"] = etag(document.version)
+    return body
+
+
+@router.get("/events", name="events", response_model=list[EventOut])
+def events(
+    document_id: DocumentId, user: CurrentUser, session: SessionDep, settings: SettingsDep, now: Now
+) -> list[EventOut]:
+    """Every step of the document, oldest first. Append-only: nothing here is ever changed."""
+    identities = svc.identities_for(session=session, user=user, today=now.astimezone(settings.tz).date())
+    document = get_visible_document(
+        session=session, user=user, document_id=document_id,
+        delegators=[i.on_behalf_of for i in identities if i.on_behalf_of],
+    )
+    return [
+        EventOut(
+            seq=e.seq, action=e.action, from_state=e.from_state, to_state=e.to_state, actor=e.actor.username,
+            actor_full_name=e.actor.full_name, on_behalf_of=e.on_behalf_of.username if e.on_behalf_of else None,
+            at=e.at.astimezone(settings.tz), comment=e.comment, data=e.data,
+        )
+        for e in svc.list_events(session=session, document=document)
+    ]

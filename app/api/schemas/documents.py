@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import Field, field_validator
 
-from app.api.schemas.common import Code, InputDate, InputDatetime, Schema, text
+from app.api.schemas.common import CleanText, Code, InputDate, InputDatetime, Schema, text
 from app.services.symbols import InvalidSymbol, parse_symbol
 from app.workflow.vocabulary import AssignmentRole, AssignmentState, Channel, Confidentiality, DocumentState, Urgency
 
@@ -96,14 +96,14 @@ class DocumentOut(Schema):
 class DocumentFilters(Schema):
     """Filters of ``GET /incoming-documents``; all optional and combined with AND."""
 
-    q: str | None = None
+    q: CleanText | None = None
     state: DocumentState | None = None
     urgency: Urgency | None = None
     confidentiality: Confidentiality | None = None
-    register_code: str | None = None
+    register_code: CleanText | None = None
     year: int | None = Field(default=None, ge=1, le=9999)
-    issuer: str | None = None
-    unit_code: str | None = None
+    issuer: CleanText | None = None
+    unit_code: CleanText | None = None
     overdue: bool | None = None
     received_from: InputDate | None = None
     received_to: InputDate | None = None

@@ -1,0 +1,177 @@
+"""Action requests (a discriminated union on ``action``), events and delegations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from app.api.schemas.common import Code, Schema, text
+from app.workflow.vocabulary import AssignmentRole
+
+Comment = text(2000, required=False)
+RequiredComment = text(2000)
+WorkingDays = Annotated[int, Field(ge=0, le=365, description="Deadline in working days counted from the day after today")]
+
+
+class DueSpec(Schema):
+    """A deadline given as a date or as a number of working days (not both)."""
+
+    due_date: date | None = None
+    due_in_working_days: WorkingDays | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> DueSpec:
+        if self.due_date is not None and self.due_in_working_days is not None:
+            raise ValueError("give due_date or due_in_working_days, not both")
+        return self
+
+
+class _Action(Schema):
+    comment: Comment | None = None
+
+
+class SubmitAction(_Action):
+    """Clerk: send a registered (or returned) document to the office for review."""
+
+    action: Literal["submit"]
+
+
+class ProposeAction(_Action):
+    """Office leader: the office's opinion, reporting the document to a leader (e.g. "B/c A. Hồng")."""
+
+    action: Literal["propose"]
+    to_username: str | None = Field(default=None, description="The leader it is reported to")
+
+
+class DirectionUnit(DueSpec):
+    unit_code: Code
+    role: AssignmentRole
+
+
+class DirectAction(_Action, DueSpec):
+    """Leader (or office leader for a routine document): name the lead, cooperating and informed units."""
+
+    action: Literal["direct"]
+    assignments: list[DirectionUnit] = Field(min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _one_lead_no_repeats(self) -> DirectAction:
+        leads = [a for a in self.assignments if a.role == AssignmentRole.lead]
+        if len(leads) != 1:
+            raise ValueError(f"exactly one unit must lead (role 'lead'); got {len(leads)}")
+        codes = [a.unit_code for a in self.assignments]
+        repeated = sorted({c for c in codes if codes.count(c) > 1})
+        if repeated:
+            raise ValueError(f"a unit may appear only once; repeated: {', '.join(repeated)}")
+        return self
+
+
+class ReturnAction(_Action):
+    """Office leader or leader: send the document back to the clerk, with the reason."""
+
+    action: Literal["return"]
+    comment: RequiredComment
+
+
+class AssignAction(_Action, DueSpec):
+    """Unit leader: hand the unit's part to a specialist of the unit."""
+
+    action: Literal["assign"]
+    assignee_username: str
+    assignment_id: int | None = None
+
+
+class ReportAction(_Action):
+    """Assignee or unit leader: a progress note; the state does not change."""
+
+    action: Literal["report"]
+    comment: RequiredComment
+    assignment_id: int | None = None
+
+
+class CompleteAction(_Action):
+    """Assignee or unit leader: the result. Completing the lead assignment resolves the document."""
+
+    action: Literal["complete"]
+    comment: RequiredComment
+    assignment_id: int | None = None
+
+
+class AcknowledgeAction(_Action):
+    """A unit informed of the document (để biết) confirms it has read it."""
+
+    action: Literal["acknowledge"]
+    assignment_id: int | None = None
+
+
+class ExtendAction(_Action, DueSpec):
+    """Leader: move a deadline (the document's, or one assignment's). The old date stays in the events."""
+
+    action: Literal["extend"]
+    comment: RequiredComment
+    assignment_id: int | None = None
+
+    @model_validator(mode="after")
+    def _needs_a_date(self) -> ExtendAction:
+        if self.due_date is None and self.due_in_working_days is None:
+            raise ValueError("give the new due_date or due_in_working_days")
+        return self
+
+
+class RecallAction(_Action):
+    """Clerk: the sender recalled the document (thu hồi); it leaves all work lists but keeps its record."""
+
+    action: Literal["recall"]
+    comment: RequiredComment
+
+
+class ArchiveAction(_Action):
+    """Clerk: file the resolved document into a case file (hồ sơ)."""
+
+    action: Literal["archive"]
+    case_file_code: text(64, required=False) | None = None
+
+
+ActionRequest = Annotated[
+    SubmitAction | ProposeAction | DirectAction | ReturnAction | AssignAction | ReportAction | CompleteAction
+    | AcknowledgeAction | ExtendAction | RecallAction | ArchiveAction,
+    Field(discriminator="action"),
+]
+
+
+class EventOut(Schema):
+    seq: int
+    action: str
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    actor_full_name: str
+    on_behalf_of: str | None
+    at: datetime
+    comment: str | None
+    data: dict[str, Any]
+
+
+class DelegationIn(Schema):
+    delegate_username: str
+    starts_on: date
+    ends_on: date
+    note: text(500, required=False) | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> DelegationIn:
+        if self.ends_on < self.starts_on:
+            raise ValueError("ends_on must not be before starts_on")
+        return self
+
+
+class DelegationOut(Schema):
+    id: int
+    delegator: str
+    delegate: str
+    starts_on: date
+    ends_on: date
+    note: str | None
+    revoked: bool
