@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         description="Signs access tokens. When unset, one is generated once and kept in the data directory.",
     )
     timezone: str = "Asia/Ho_Chi_Minh"
+    agency_name: str = Field(
+        default="BỘ THÔNG TIN VÀ TRUYỀN THÔNG",
+        description="The receiving agency, printed at the head of the processing slip.",
+    )
     max_upload_mb: int = Field(default=50, ge=1)
     token_ttl_minutes: int = Field(default=480, ge=1)
     db_pool_size: int = Field(default=10, ge=1)

@@ -76,6 +76,14 @@ def test_quickstart_serve_demo_on_a_fresh_data_dir(fresh_env):
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         found = httpx.get(f"{base}/api/v1/incoming-documents", params={"q": "bao cao so ket"}, headers=headers)
         assert [d["symbol"] for d in found.json()["items"]] == ["08/BC-BCĐ"]
+        seed_id = found.json()["items"][0]["id"]
+        slip = httpx.get(f"{base}/api/v1/incoming-documents/{seed_id}/slip", headers=headers).json()
+        assert [e["text"] for e in slip["office_opinions"]] == ["B/có: A. Hồng - Thủ trưởng"]
+        direction = slip["leadership_directions"][0]
+        assert direction["author"] == "Nguyễn Văn Hồng" and direction["at"].startswith("2013-08-16")
+        assert [(a["unit_code"], a["role"]) for a in direction["assignments"]] == [
+            ("VP", "lead"), ("VPB", "cooperate"), ("TTĐ", "inform")]
+        assert slip["unit_directions"][0]["at"].startswith("2013-08-23")
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -113,6 +113,48 @@ def load_demo(*, session: Session, data_dir: Path, tz: ZoneInfo, now: datetime) 
     if document is None:
         clerk = org.get_user(session=session, username="vanthu")
         assert clerk is not None
-        document = register_document(session=session, actor=clerk, data=SEED_DOCUMENT, now=now, tz=tz).document
+        document = register_document(
+            session=session, actor=clerk, data=SEED_DOCUMENT, now=SEED_DOCUMENT.received_at, tz=tz
+        ).document
+        walk_seed_slip(session=session, document_id=document.id, tz=tz)
         created = True
     return DemoResult(credentials, creds_file, document.id, created)
+
+
+def _at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2013, 8, day, hour, minute, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
+# The seed slip's route, dated as on the paper: submitted on arrival, the office's opinion
+# ("B/có: A. Hồng - Thủ trưởng"), the leadership's direction to VP, VPB and TTĐ, then the
+# unit leader's hand-over to a specialist ("D 23.8").
+SEED_ROUTE: list[tuple[str, datetime, dict]] = [
+    ("vanthu", _at(15, 9), {"action": "submit"}),
+    ("chanhvp", _at(15, 14), {"action": "propose", "comment": "B/có: A. Hồng - Thủ trưởng", "to_username": "anhhong"}),
+    ("anhhong", _at(16, 10), {
+        "action": "direct",
+        "comment": "Kết luận: giao VP chủ trì tổng hợp; VPB phối hợp; TTĐ để biết, cập nhật số liệu",
+        "assignments": [
+            {"unit_code": "VP", "role": "lead", "due_date": "2013-08-30"},
+            {"unit_code": "VPB", "role": "cooperate", "due_date": "2013-08-30"},
+            {"unit_code": "TTĐ", "role": "inform"},
+        ],
+    }),
+    ("truongvp", _at(23, 8, 30), {"action": "assign", "assignee_username": "chuyenvien",
+                                 "comment": "Đ/c Chuyên nghiên cứu, tham mưu báo cáo"}),
+]
+
+
+def walk_seed_slip(*, session: Session, document_id: int, tz: ZoneInfo) -> None:
+    """Take the seed document through its slip with the demo users, through the real workflow."""
+    from pydantic import TypeAdapter
+
+    from app.api.schemas.workflow import ActionRequest
+    from app.services.workflow import apply_action
+
+    adapter: TypeAdapter = TypeAdapter(ActionRequest)
+    for username, at, body in SEED_ROUTE:
+        user = org.get_user(session=session, username=username)
+        assert user is not None
+        apply_action(session=session, user=user, document_id=document_id, request=adapter.validate_python(body),
+                     now=at.astimezone(ZoneInfo("UTC")), tz=tz)

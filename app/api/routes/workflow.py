@@ -12,10 +12,12 @@ from app.api.problems import error_responses
 from app.api.routes.documents import etag
 from app.api.schemas.common import DocumentId
 from app.api.schemas.documents import DocumentOut
+from app.api.schemas.slip import Slip
 from app.api.schemas.workflow import ActionRequest, EventOut
 from app.errors import ValidationFailed
 from app.services import workflow as svc
 from app.services.documents import get_visible_document
+from app.services.slip import build_slip
 
 router = APIRouter(prefix="/incoming-documents/{document_id}", tags=["workflow"], responses=error_responses(401, 404))
 
@@ -75,3 +77,19 @@ def events(
         )
         for e in svc.list_events(session=session, document=document)
     ]
+
+
+def _visible(document_id: int, user, session, settings, now):  # noqa: ANN001, ANN202
+    identities = svc.identities_for(session=session, user=user, today=now.astimezone(settings.tz).date())
+    return get_visible_document(
+        session=session, user=user, document_id=document_id,
+        delegators=[i.on_behalf_of for i in identities if i.on_behalf_of],
+    )
+
+
+@router.get("/slip", name="slip", response_model=Slip)
+def slip(document_id: DocumentId, user: CurrentUser, session: SessionDep, settings: SettingsDep, now: Now) -> Slip:
+    """The processing slip (phiếu giải quyết văn bản đến): summary, office opinions, the leadership's
+    directions, unit directions and handler results, each signed and dated."""
+    document = _visible(document_id, user, session, settings, now)
+    return build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz)

@@ -1,0 +1,57 @@
+"""The processing slip (phiếu giải quyết văn bản đến) as data: the paper form's four sections."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from app.api.schemas.common import Schema
+
+
+class SlipAssignment(Schema):
+    unit_code: str
+    unit_name: str
+    role: str
+    role_label: str  # chủ trì / phối hợp / để biết
+    due_date: date | None
+
+
+class SlipEntry(Schema):
+    """One dated, signed note on the slip."""
+
+    author: str  # full name
+    author_username: str
+    author_title: str | None  # e.g. "Lãnh đạo Văn phòng"
+    on_behalf_of: str | None  # the leader whose authority was used (ủy quyền)
+    action: str
+    text: str
+    at: datetime
+    assignments: list[SlipAssignment] | None = None
+    due_date: date | None = None
+
+
+class SlipSummary(Schema):
+    """Section 1: Tóm tắt nội dung văn bản."""
+
+    symbol: str
+    urgency: str
+    urgency_label: str
+    confidentiality: str
+    confidentiality_label: str
+    register_code: str
+    arrival_number: int
+    received_at: datetime
+    document_date: date
+    issuer: str
+    summary: str
+    due_date: date | None
+    state: str
+
+
+class Slip(Schema):
+    document_id: int
+    agency: str
+    summary: SlipSummary
+    office_opinions: list[SlipEntry]
+    leadership_directions: list[SlipEntry]
+    unit_directions: list[SlipEntry]
+    handler_results: list[SlipEntry]

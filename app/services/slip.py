@@ -1,0 +1,109 @@
+"""Build the processing slip from the document and its events.
+
+The slip is a *view* of the event log: every entry is an event, signed by its actor (and
+the leader they stood in for), dated, placed in the section of the paper form where that
+person would have written it.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.api.schemas.slip import Slip, SlipAssignment, SlipEntry, SlipSummary
+from app.models import DocumentEvent, IncomingDocument, Unit, User
+from app.services.workflow import list_events
+from app.workflow.vocabulary import Role
+
+URGENCY_LABELS = {"normal": "Thường", "urgent": "Khẩn", "very_urgent": "Thượng khẩn", "flash": "Hỏa tốc"}
+CONFIDENTIALITY_LABELS = {"normal": "Thường", "confidential": "Mật", "secret": "Tối mật", "top_secret": "Tuyệt mật"}
+ROLE_LABELS = {"lead": "chủ trì", "cooperate": "phối hợp", "inform": "để biết"}
+TITLE_BY_ROLE = [
+    (Role.leader, "Lãnh đạo Bộ"),
+    (Role.office_leader, "Lãnh đạo Văn phòng"),
+    (Role.unit_leader, "Lãnh đạo đơn vị"),
+    (Role.specialist, "Chuyên viên"),
+    (Role.clerk, "Văn thư"),
+]
+DEFAULT_TEXT = {
+    "propose": "Kính trình lãnh đạo",
+    "direct": "Giao xử lý",
+    "assign": "Giao chuyên viên xử lý",
+    "acknowledge": "Đã nhận để biết",
+    "complete": "Đã hoàn thành",
+}
+
+
+def _title(user: User) -> str | None:
+    return next((label for role, label in TITLE_BY_ROLE if role in user.roles), None)
+
+
+def _section(event: DocumentEvent) -> str | None:
+    """Which of the form's sections an event belongs to."""
+    authority = event.on_behalf_of or event.actor
+    if event.action in {"propose", "direct", "return"}:
+        return "leadership_directions" if Role.leader in authority.roles else "office_opinions"
+    if event.action == "extend":
+        return "leadership_directions"
+    if event.action == "assign":
+        return "unit_directions"
+    if event.action in {"report", "complete", "acknowledge"}:
+        return "handler_results"
+    return None  # register, submit, recall, archive: the clerk's steps, shown in the summary
+
+
+def build_slip(*, session: Session, document: IncomingDocument, agency: str, tz: ZoneInfo) -> Slip:
+    units = {u.code: u.name for u in session.scalars(select(Unit))}
+    sections: dict[str, list[SlipEntry]] = {
+        "office_opinions": [], "leadership_directions": [], "unit_directions": [], "handler_results": []
+    }
+    for event in list_events(session=session, document=document):
+        section = _section(event)
+        if section is None:
+            continue
+        data = event.data or {}
+        assignments = None
+        if event.action == "direct":
+            assignments = [
+                SlipAssignment(unit_code=a["unit_code"], unit_name=units.get(a["unit_code"], a["unit_code"]),
+                               role=a["role"], role_label=ROLE_LABELS.get(a["role"], a["role"]),
+                               due_date=a.get("due_date"))
+                for a in data.get("assignments", [])
+            ]
+        text = event.comment or DEFAULT_TEXT.get(event.action, "")
+        if event.action == "propose" and data.get("to_full_name") and not event.comment:
+            text = f"Kính trình {data['to_full_name']}"
+        if event.action == "assign" and data.get("assignee_full_name"):
+            text = f"{text} — giao {data['assignee_full_name']}" if event.comment else f"Giao {data['assignee_full_name']}"
+        if event.action == "extend":
+            text = f"{text} (gia hạn {data.get('from_due_date') or '—'} → {data.get('to_due_date')})"
+        due = data.get("to_due_date") if event.action == "extend" else data.get("due_date")
+        sections[section].append(SlipEntry(
+            author=event.actor.full_name,
+            author_username=event.actor.username,
+            author_title=_title(event.on_behalf_of or event.actor),
+            on_behalf_of=event.on_behalf_of.full_name if event.on_behalf_of else None,
+            action=event.action,
+            text=text,
+            at=event.at.astimezone(tz),
+            assignments=assignments,
+            due_date=due,
+        ))
+    summary = SlipSummary(
+        symbol=document.symbol,
+        urgency=document.urgency,
+        urgency_label=URGENCY_LABELS[document.urgency],
+        confidentiality=document.confidentiality,
+        confidentiality_label=CONFIDENTIALITY_LABELS[document.confidentiality],
+        register_code=document.register.code,
+        arrival_number=document.arrival_number,
+        received_at=document.received_at.astimezone(tz),
+        document_date=document.document_date,
+        issuer=document.issuer,
+        summary=document.summary,
+        due_date=document.due_date,
+        state=document.state,
+    )
+    return Slip(document_id=document.id, agency=agency, summary=summary, **sections)
