@@ -93,6 +93,17 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_workflow_diagram(_settings: Settings, _args: argparse.Namespace) -> int:
+    from app.workflow.machine import ASSIGNMENT_MACHINE, mermaid
+
+    print("```mermaid")
+    print(mermaid(), end="")
+    print("```\n\n```mermaid")
+    print(mermaid(ASSIGNMENT_MACHINE, "Assignment of a unit"), end="")
+    print("```")
+    return 0
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -139,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", default=str(OPENAPI_PATH))
     export.add_argument("--check", action="store_true", help="fail if the file differs from the app")
     export.set_defaults(func=cmd_export_openapi)
+
+    diagram = sub.add_parser("workflow-diagram", help="print the workflow state machines as mermaid diagrams")
+    diagram.set_defaults(func=cmd_workflow_diagram)
 
     demo = sub.add_parser("demo", help="migrate and load demo units, users and the seed document")
     demo.set_defaults(func=cmd_demo)

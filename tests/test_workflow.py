@@ -246,3 +246,26 @@ def test_events_are_append_only_on_postgresql(client, as_user, engine):
     assert len(events(client, as_user, doc["id"])) == 2
     with make_sessionmaker(engine)() as session:
         assert session.scalar(select(func.count()).select_from(Assignment)) == 0
+
+
+def test_work_list_shows_whose_move_it_is(client, as_user):
+    """`awaiting_me=true` is each person's work list; recalled documents leave every one of them."""
+    registered = document_in(client, as_user, "registered")
+    in_review = document_in(client, as_user, "office_review")
+    directed = document_in(client, as_user, "in_progress")
+    assigned = document_in(client, as_user, "in_progress_assigned")
+
+    def work(username):
+        response = client.get(DOCS, params={"awaiting_me": True}, headers=as_user(username))
+        assert response.status_code == 200
+        return {d["id"] for d in response.json()["items"]}
+
+    assert work("clerk") == {registered["id"]}
+    assert work("office_leader") == {in_review["id"]}
+    assert work("unit_leader_vp") == {directed["id"], assigned["id"]}
+    assert work("unit_leader_ttd") == {directed["id"], assigned["id"]}  # to acknowledge
+    assert work("specialist") == {assigned["id"]}
+    for doc in (registered, in_review, directed, assigned):
+        assert act(client, as_user, doc["id"], "clerk", "recall").status_code == 200
+    for username in ("clerk", "office_leader", "unit_leader_vp", "unit_leader_ttd", "specialist"):
+        assert work(username) == set()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, column, exists, func, select, table
+from sqlalchemy import ColumnElement, Select, column, exists, func, or_, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from app.services.access import may_register_into, visible_documents
 from app.services.organisation import get_register
 from app.services.symbols import parse_symbol
 from app.text import fold, search_terms
-from app.workflow.vocabulary import OPEN_STATES, Confidentiality, DocumentState
+from app.workflow.vocabulary import OPEN_STATES, AssignmentState, Confidentiality, DocumentState, Role
 
 # A client clock a little ahead of ours is not an error; a day ahead is.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -202,6 +202,31 @@ def overdue_clause(today: date) -> ColumnElement[bool]:
     )
 
 
+def awaiting(*users: User) -> ColumnElement[bool]:
+    """Documents in which one of ``users`` (a user and whom they stand in for) has the next move.
+
+    The SQL mirror of the actions table, by role: clerks submit registered/returned documents and
+    archive resolved ones; office leaders give the first opinion; leaders direct; unit leaders
+    move their unit's open assignments; an assignee handles theirs.
+    """
+    S = DocumentState
+    clauses: list[ColumnElement[bool]] = []
+    for user in users:
+        roles = user.roles
+        if Role.clerk in roles:
+            clauses.append(IncomingDocument.state.in_([S.registered, S.returned, S.resolved]))
+        if Role.office_leader in roles:
+            clauses.append(IncomingDocument.state == S.office_review)
+        if Role.leader in roles:
+            clauses.append(IncomingDocument.state == S.leadership_review)
+        open_assignment = IncomingDocument.state.in_([S.in_progress, S.resolved]) & exists().where(
+            Assignment.document_id == IncomingDocument.id, Assignment.state != AssignmentState.done,
+            (Assignment.unit_id == user.unit_id) if Role.unit_leader in roles else Assignment.assignee_id == user.id,
+        )
+        clauses.append(open_assignment)
+    return or_(*clauses)
+
+
 def is_overdue(due_date: date | None, state: str, today: date) -> bool:
     return due_date is not None and due_date < today and state in OPEN_STATES
 
@@ -253,6 +278,9 @@ def document_query(
     if filters.overdue is not None:
         clause = overdue_clause(today)
         query = query.where(clause if filters.overdue else ~clause)
+    if filters.awaiting_me is not None:
+        clause = awaiting(user, *delegators)
+        query = query.where(clause if filters.awaiting_me else ~clause)
     if filters.received_from:
         query = query.where(IncomingDocument.received_at >= local_day_bounds(filters.received_from, tz)[0])
     if filters.received_to:

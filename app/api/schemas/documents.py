@@ -107,3 +107,8 @@ class DocumentFilters(Schema):
     overdue: bool | None = None
     received_from: InputDate | None = None
     received_to: InputDate | None = None
+    awaiting_me: bool | None = Field(
+        default=None,
+        description="true: only documents waiting for an action of yours (your work list); "
+        "recalled and archived documents never wait for anyone",
+    )
