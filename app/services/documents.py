@@ -158,7 +158,12 @@ def register_document(
                 to_state=DocumentState.registered.value,
                 actor_id=actor.id,
                 at=now,
-                data={"register_code": register.code, "year": year, "arrival_number": number},
+                data={
+                    "register_code": register.code,
+                    "year": year,
+                    "arrival_number": number,
+                    "due_date": data.due_date.isoformat() if data.due_date else None,
+                },
             )
         )
         if idempotency_key:

@@ -193,7 +193,8 @@ class _Step:
         unknown = [a.unit_code for a in request.assignments if a.unit_code not in units]
         if unknown:
             raise ValidationFailed("assignments", f"unknown unit(s): {', '.join(unknown)}")
-        document_due = self.due(request, "due_date", self.document.due_date)
+        previous_due = self.document.due_date
+        document_due = self.due(request, "due_date", previous_due)
         before = self.document.state
         self.document.due_date = document_due
         rows = []
@@ -208,6 +209,7 @@ class _Step:
         self.document.state = document_after(before, "direct")
         self.record(from_state=before, data={
             "due_date": document_due.isoformat() if document_due else None,
+            "from_due_date": previous_due.isoformat() if previous_due else None,
             "assignments": [
                 {"assignment_id": a.id, "unit_code": item.unit_code, "role": a.role,
                  "due_date": a.due_date.isoformat() if a.due_date else None}
@@ -224,13 +226,15 @@ class _Step:
             raise ValidationFailed(
                 "assignee_username", f"'{request.assignee_username}' is not a member of unit {target.unit.code}"
             )
-        target.due_date = self.due(request, "due_date", target.due_date)
+        previous_due = target.due_date
+        target.due_date = self.due(request, "due_date", previous_due)
         target.assignee = assignee
         target.state = assignment_after(target.state, "assign")
         self.record(from_state=self.document.state, assignment=target, data={
             "assignment_id": target.id, "unit_code": target.unit.code, "assignee_username": assignee.username,
             "assignee_full_name": assignee.full_name,
             "due_date": target.due_date.isoformat() if target.due_date else None,
+            "from_due_date": previous_due.isoformat() if previous_due else None,
         })
 
     def note(self, target: Assignment | None) -> None:

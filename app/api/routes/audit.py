@@ -1,0 +1,136 @@
+"""Audit (auditor, leader, admin): read-only figures from the event log, as JSON or CSV."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import AwareDatetime
+
+from app.api.deps import Now, SessionDep, SettingsDep, require_roles
+from app.api.problems import error_responses
+from app.api.schemas import audit as schemas
+from app.api.schemas.common import DocumentId, InputDate
+from app.api.tabular import CSV_MEDIA_TYPE, csv_response
+from app.errors import ValidationFailed
+from app.models import User
+from app.services.audit import figures, timeline
+from app.services.audit.scope import AuditPeriod
+from app.services.calendar import load_calendar
+from app.services.documents import get_visible_document
+from app.workflow.vocabulary import Role
+
+router = APIRouter(prefix="/audit", tags=["audit"], responses=error_responses(401, 403, 422))
+
+AuditReader = Annotated[User, Depends(require_roles(Role.auditor, Role.leader, Role.admin))]
+Format = Annotated[Literal["json", "csv"], Query(alias="format", description="csv: UTF-8 with BOM, for Excel")]
+CSV_RESPONSE = {200: {"content": {CSV_MEDIA_TYPE: {}}, "description": "JSON, or CSV with ?format=csv"}}
+
+
+def audit_period(
+    settings: SettingsDep,
+    now: Now,
+    date_from: Annotated[InputDate | None, Query(alias="from", description="First arrival date (default: 1 Jan)")]
+    = None,
+    date_to: Annotated[InputDate | None, Query(alias="to", description="Last arrival date (default: today)")] = None,
+    register_code: Annotated[str | None, Query(max_length=32)] = None,
+) -> AuditPeriod:
+    today = now.astimezone(settings.tz).date()
+    start = date_from or date(today.year, 1, 1)
+    end = date_to or today
+    if end < start:
+        raise ValidationFailed("to", "must not be before 'from'")
+    return AuditPeriod(start, end, register_code)
+
+
+Period = Annotated[AuditPeriod, Depends(audit_period)]
+
+
+def _period_out(period: AuditPeriod) -> schemas.Period:
+    return schemas.Period(date_from=period.date_from, date_to=period.date_to, register_code=period.register_code)
+
+
+def _csv(rows: list, row_type: type, name: str, period: AuditPeriod) -> Response:  # noqa: ANN001
+    header = [f.name for f in fields(row_type)]
+    return csv_response(header, ([getattr(r, h) for h in header] for r in rows),
+                        f"{name}-{period.date_from}-{period.date_to}.csv")
+
+
+@router.get("/processing-times", name="audit-processing-times", response_model=schemas.ProcessingTimes,
+            responses=CSV_RESPONSE)
+def processing_times(
+    user: AuditReader, session: SessionDep, settings: SettingsDep, now: Now, period: Period,
+    group_by: Literal["unit", "urgency", "issuer", "document_type", "month"] = "unit",
+    output: Format = "json",
+) -> schemas.ProcessingTimes | Response:
+    """Per unit (the lead unit), urgency, issuer, document type or arrival month: documents, resolved,
+    on time, overdue, and the time from arrival to resolution (hours and working days)."""
+    rows = figures.processing_times(
+        session=session, user=user, period=period, group_by=group_by, calendar=load_calendar(session=session),
+        today=now.astimezone(settings.tz).date(), tz=settings.tz,
+    )
+    if output == "csv":
+        return _csv(rows, figures.ProcessingTimeRow, f"processing-times-{group_by}", period)
+    return schemas.ProcessingTimes(period=_period_out(period), group_by=group_by,
+                                   rows=[schemas.ProcessingTimeRow(**asdict(r)) for r in rows])
+
+
+@router.get("/stage-durations", name="audit-stage-durations", response_model=schemas.StageDurations,
+            responses=CSV_RESPONSE)
+def stage_durations(
+    user: AuditReader, session: SessionDep, settings: SettingsDep, period: Period, output: Format = "json",
+) -> schemas.StageDurations | Response:
+    """How long documents stay in each state of the slip."""
+    rows = figures.stage_durations(session=session, user=user, period=period,
+                                   calendar=load_calendar(session=session), tz=settings.tz)
+    if output == "csv":
+        return _csv(rows, figures.StageRow, "stage-durations", period)
+    return schemas.StageDurations(period=_period_out(period), rows=[schemas.StageRow(**asdict(r)) for r in rows])
+
+
+@router.get("/overdue", name="audit-overdue", response_model=schemas.Overdue, responses=CSV_RESPONSE)
+def overdue(
+    user: AuditReader, session: SessionDep, settings: SettingsDep, now: Now, period: Period,
+    as_of: Annotated[InputDate | None, Query(description="The day to look from (default today)")] = None,
+    output: Format = "json",
+) -> schemas.Overdue | Response:
+    """Open documents and assignments past their deadline at the end of ``as_of``."""
+    day = as_of or now.astimezone(settings.tz).date()
+    rows = timeline.overdue(session=session, user=user, period=period, as_of=day,
+                            calendar=load_calendar(session=session), tz=settings.tz)
+    if output == "csv":
+        return _csv(rows, timeline.OverdueRow, f"overdue-{day}", period)
+    return schemas.Overdue(period=_period_out(period), as_of=day, rows=[schemas.OverdueRow(**asdict(r)) for r in rows])
+
+
+@router.get("/compliance", name="audit-compliance", response_model=schemas.Compliance, responses=CSV_RESPONSE)
+def compliance(
+    user: AuditReader, session: SessionDep, settings: SettingsDep, now: Now, period: Period, output: Format = "json",
+) -> schemas.Compliance | Response:
+    """Decree 30 timeliness: registered the same or next working day after arrival; presented (submitted)
+    the same or next working day after registration; urgent documents within 4 working hours."""
+    rows = figures.compliance(session=session, user=user, period=period, calendar=load_calendar(session=session),
+                              now=now, tz=settings.tz)
+    if output == "csv":
+        return _csv(rows, figures.ComplianceRow, "compliance", period)
+    return schemas.Compliance(period=_period_out(period), rows=[schemas.ComplianceRow(**asdict(r)) for r in rows])
+
+
+@router.get("/documents/{document_id}", name="audit-document-as-of", response_model=schemas.DocumentAsOf,
+            responses=error_responses(404, 409))
+def document_as_of(
+    document_id: DocumentId, user: AuditReader, session: SessionDep, now: Now,
+    as_of: Annotated[AwareDatetime | None, Query(description="The moment to replay to (default now)")] = None,
+) -> schemas.DocumentAsOf:
+    """Where the document stood at ``as_of``: its events replayed through the workflow machines."""
+    document = get_visible_document(session=session, user=user, document_id=document_id)
+    result = timeline.document_as_of(session=session, document=document, at=as_of or now)
+    return schemas.DocumentAsOf(
+        document_id=result.document_id, as_of=result.as_of, state=result.state, due_date=result.due_date,
+        events_applied=result.events_applied, assignments=[schemas.AssignmentAsOf(**asdict(a)) for a in result.assignments],
+    )
+
+

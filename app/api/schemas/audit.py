@@ -1,0 +1,97 @@
+"""Audit responses. Each has a JSON shape and, with ``?format=csv``, a CSV of its rows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from app.api.schemas.common import Schema
+
+
+class Period(Schema):
+    date_from: date = Field(serialization_alias="from")
+    date_to: date = Field(serialization_alias="to")
+    register_code: str | None
+
+
+class ProcessingTimeRow(Schema):
+    key: str
+    documents: int
+    resolved: int
+    on_time: int
+    overdue: int
+    on_time_rate: float | None = Field(description="on_time / resolved")
+    median_hours: float | None = Field(description="arrival → resolution, calendar hours")
+    p90_hours: float | None
+    median_working_days: float | None = Field(description="arrival → resolution on the working-day calendar")
+
+
+class ProcessingTimes(Schema):
+    period: Period
+    group_by: Literal["unit", "urgency", "issuer", "document_type", "month"]
+    rows: list[ProcessingTimeRow]
+
+
+class StageRow(Schema):
+    stage: str
+    count: int
+    median_hours: float | None
+    p90_hours: float | None
+    mean_hours: float | None
+    median_working_days: float | None
+
+
+class StageDurations(Schema):
+    period: Period
+    rows: list[StageRow]
+
+
+class OverdueRow(Schema):
+    kind: Literal["document", "assignment"]
+    document_id: int
+    arrival_number: int
+    symbol: str
+    unit_code: str | None
+    assignment_id: int | None
+    due_date: date
+    working_days_overdue: int
+
+
+class Overdue(Schema):
+    period: Period
+    as_of: date
+    rows: list[OverdueRow]
+
+
+class ComplianceRow(Schema):
+    measure: Literal["registration", "presentation"]
+    urgency_class: Literal["normal", "urgent"]
+    rule: str
+    eligible: int
+    compliant: int
+    rate: float | None
+
+
+class Compliance(Schema):
+    period: Period
+    rows: list[ComplianceRow]
+
+
+class AssignmentAsOf(Schema):
+    assignment_id: int
+    unit_code: str
+    role: str
+    state: str
+    assignee: str | None
+    due_date: date | None
+
+
+class DocumentAsOf(Schema):
+    document_id: int
+    as_of: datetime
+    state: str
+    due_date: date | None
+    events_applied: int
+    assignments: list[AssignmentAsOf]

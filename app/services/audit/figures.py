@@ -1,0 +1,206 @@
+"""Processing times, Decree 30 compliance, stage durations: computed from the facts and events."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.models import DocumentEvent, IncomingDocument, User
+from app.models.base import UTCDateTime
+from app.services.audit.facts import DocumentFacts, document_facts
+from app.services.audit.scope import AuditPeriod, audit_scope, period_clause
+from app.services.audit.stats import hours, mean, percentile, rate
+from app.workflow.calendar import WorkingCalendar
+from app.workflow.vocabulary import OPEN_STATES, Urgency
+
+NOT_DIRECTED = "(chưa giao)"  # no lead unit yet
+OFFICIAL_LETTER = "(công văn)"  # no type code: an official letter
+
+GROUPINGS: dict[str, Callable[[DocumentFacts, ZoneInfo], str]] = {
+    "unit": lambda f, _tz: f.lead_unit or NOT_DIRECTED,
+    "urgency": lambda f, _tz: f.urgency,
+    "issuer": lambda f, _tz: f.issuer,
+    "document_type": lambda f, _tz: f.document_type or OFFICIAL_LETTER,
+    "month": lambda f, tz: f.received_at.astimezone(tz).strftime("%Y-%m"),
+}
+
+
+@dataclass(frozen=True)
+class ProcessingTimeRow:
+    key: str
+    documents: int
+    resolved: int
+    on_time: int
+    overdue: int
+    on_time_rate: float | None
+    median_hours: float | None
+    p90_hours: float | None
+    median_working_days: float | None
+
+
+def _resolved_on_time(f: DocumentFacts, tz: ZoneInfo) -> bool:
+    """Resolved by the end of the due date (local); a document without a deadline is on time."""
+    assert f.resolved_at is not None
+    return f.due_date is None or f.resolved_at.astimezone(tz).date() <= f.due_date
+
+
+def _is_overdue(f: DocumentFacts, today: date, tz: ZoneInfo) -> bool:
+    """Resolved late, or still open after the end of its due date."""
+    if f.due_date is None:
+        return False
+    if f.resolved_at is not None:
+        return f.resolved_at.astimezone(tz).date() > f.due_date
+    return f.state in OPEN_STATES and today > f.due_date
+
+
+def processing_times(
+    *, session: Session, user: User, period: AuditPeriod, group_by: str, calendar: WorkingCalendar, today: date,
+    tz: ZoneInfo,
+) -> list[ProcessingTimeRow]:
+    """Per group: how many arrived, were resolved, on time, overdue; time from arrival to resolution."""
+    key_of = GROUPINGS[group_by]
+    groups: dict[str, list[DocumentFacts]] = defaultdict(list)
+    for f in document_facts(session=session, user=user, period=period, tz=tz):
+        groups[key_of(f, tz)].append(f)
+    rows = []
+    for key in sorted(groups):
+        members = groups[key]
+        resolved = [f for f in members if f.resolved_at is not None]
+        durations = [(f.resolved_at - f.received_at).total_seconds() for f in resolved]  # type: ignore[operator]
+        working = [calendar.working_days_elapsed(f.received_at, f.resolved_at, tz) for f in resolved]  # type: ignore[arg-type]
+        on_time = sum(_resolved_on_time(f, tz) for f in resolved)
+        median_seconds = percentile(durations, 0.5)
+        p90_seconds = percentile(durations, 0.9)
+        median_days = percentile(working, 0.5)
+        rows.append(ProcessingTimeRow(
+            key=key,
+            documents=len(members),
+            resolved=len(resolved),
+            on_time=on_time,
+            overdue=sum(_is_overdue(f, today, tz) for f in members),
+            on_time_rate=rate(on_time, len(resolved)),
+            median_hours=hours(median_seconds) if median_seconds is not None else None,
+            p90_hours=hours(p90_seconds) if p90_seconds is not None else None,
+            median_working_days=round(median_days, 2) if median_days is not None else None,
+        ))
+    return rows
+
+
+@dataclass(frozen=True)
+class ComplianceRow:
+    measure: str  # registration | presentation
+    urgency_class: str  # normal | urgent (khẩn, thượng khẩn, hỏa tốc)
+    rule: str
+    eligible: int
+    compliant: int
+    rate: float | None
+
+
+URGENT_LIMIT_WORKING_HOURS = 4.0
+
+
+def _timely(start: datetime, end: datetime, urgent: bool, calendar: WorkingCalendar, tz: ZoneInfo) -> bool:
+    """Decree 30: the same or the next working day; urgent documents within 4 working hours."""
+    if urgent:
+        return calendar.working_hours_between(start, end, tz) <= URGENT_LIMIT_WORKING_HOURS
+    return calendar.working_days_between(start.astimezone(tz).date(), end.astimezone(tz).date()) <= 1
+
+
+def compliance(
+    *, session: Session, user: User, period: AuditPeriod, calendar: WorkingCalendar, now: datetime, tz: ZoneInfo
+) -> list[ComplianceRow]:
+    """Shares registered on time after arrival, and presented (submitted) on time after registration.
+
+    A document not yet presented counts once its window has passed (as not compliant); until then
+    it is not yet eligible. Recalled documents that were never presented are left out.
+    """
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for f in document_facts(session=session, user=user, period=period, tz=tz):
+        urgent = f.urgency != Urgency.normal
+        klass = "urgent" if urgent else "normal"
+        if f.registered_at is not None:
+            counts["registration", klass][0] += 1
+            counts["registration", klass][1] += _timely(f.received_at, f.registered_at, urgent, calendar, tz)
+        if f.registered_at is None:
+            continue
+        if f.submitted_at is not None:
+            counts["presentation", klass][0] += 1
+            counts["presentation", klass][1] += _timely(f.registered_at, f.submitted_at, urgent, calendar, tz)
+        elif f.state in OPEN_STATES and not _timely(f.registered_at, now, urgent, calendar, tz):
+            counts["presentation", klass][0] += 1
+    rules = {
+        "normal": "same or next working day",
+        "urgent": f"within {URGENT_LIMIT_WORKING_HOURS:g} working hours",
+    }
+    rows = []
+    for measure in ("registration", "presentation"):
+        for klass in ("normal", "urgent"):
+            eligible, compliant = counts[measure, klass]
+            rows.append(ComplianceRow(measure, klass, rules[klass], eligible, compliant, rate(compliant, eligible)))
+    return rows
+
+
+@dataclass(frozen=True)
+class StageRow:
+    stage: str
+    count: int
+    median_hours: float | None
+    p90_hours: float | None
+    mean_hours: float | None
+    median_working_days: float | None
+
+
+STAGE_ORDER = ["registered", "office_review", "leadership_review", "in_progress", "returned", "resolved"]
+
+
+def stage_durations(
+    *, session: Session, user: User, period: AuditPeriod, calendar: WorkingCalendar, tz: ZoneInfo
+) -> list[StageRow]:
+    """How long documents stayed in each state: from the event that entered it to the next that left it.
+
+    Stays not yet ended are not counted (they have no duration yet).
+    """
+    changes = (
+        select(
+            DocumentEvent.to_state.label("stage"),
+            DocumentEvent.at.label("entered_at"),
+            func.lead(DocumentEvent.at)
+            .over(partition_by=DocumentEvent.document_id, order_by=DocumentEvent.seq)
+            .label("left_at"),
+        )
+        .join(IncomingDocument, IncomingDocument.id == DocumentEvent.document_id)
+        .where(
+            and_(period_clause(period, tz), audit_scope(user)),
+            or_(DocumentEvent.from_state.is_(None), DocumentEvent.from_state != DocumentEvent.to_state),
+        )
+        .subquery()
+    )
+    stays: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    convert = UTCDateTime().process_result_value
+    dialect = session.get_bind().dialect
+    for stage, entered, left in session.execute(
+        select(changes.c.stage, changes.c.entered_at, changes.c.left_at).where(changes.c.left_at.is_not(None))
+    ):
+        if isinstance(left, str):
+            left = datetime.fromisoformat(left)
+        stays[stage].append((entered, convert(left, dialect)))
+    rows = []
+    for stage in [s for s in STAGE_ORDER if s in stays] + sorted(set(stays) - set(STAGE_ORDER)):
+        seconds = [(b - a).total_seconds() for a, b in stays[stage]]
+        working = [calendar.working_days_elapsed(a, b, tz) for a, b in stays[stage]]
+        med, p90, avg, wd = percentile(seconds, 0.5), percentile(seconds, 0.9), mean(seconds), percentile(working, 0.5)
+        rows.append(StageRow(
+            stage=stage,
+            count=len(seconds),
+            median_hours=hours(med) if med is not None else None,
+            p90_hours=hours(p90) if p90 is not None else None,
+            mean_hours=hours(avg) if avg is not None else None,
+            median_working_days=round(wd, 2) if wd is not None else None,
+        ))
+    return rows
