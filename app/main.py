@@ -10,7 +10,17 @@ from fastapi.routing import APIRoute
 from app import __doc__ as description
 from app.api.limits import UploadSizeLimit
 from app.api.problems import install_problem_handlers, use_problem_media_type
-from app.api.routes import attachments, auth, calendar, delegations, documents, organisation, system, workflow
+from app.api.routes import (
+    attachments,
+    audit,
+    auth,
+    calendar,
+    delegations,
+    documents,
+    organisation,
+    system,
+    workflow,
+)
 from app.config import Settings
 from app.db import make_engine, make_sessionmaker
 
@@ -25,6 +35,7 @@ TAGS = [
     {"name": "attachments", "description": "Files that came with a document."},
     {"name": "delegations", "description": "Leaders lending their authority (ủy quyền) for a period."},
     {"name": "calendar", "description": "Working days: Vietnam's public holidays plus admin overrides."},
+    {"name": "audit", "description": "Processing times, stage durations, overdue work, Decree 30 timeliness."},
     {"name": "system", "description": "Health."},
 ]
 
@@ -55,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, organisation, documents, workflow, attachments, delegations, calendar):
+    for module in (auth, organisation, documents, workflow, attachments, delegations, calendar, audit):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(system.router)
