@@ -104,6 +104,36 @@ def cmd_workflow_diagram(_settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+    from datetime import date, timedelta
+
+    from app.db import make_engine, make_sessionmaker
+    from app.models.base import utcnow
+    from app.services.generator import generate
+
+    now = utcnow()
+    end = date.fromisoformat(args.end) if args.end else now.astimezone(settings.tz).date()
+    years = args.years or max(1, round(args.documents / 100_000))
+    start = end - timedelta(days=round(365.25 * years) - 1)
+    engine = make_engine(settings)
+    started = time.perf_counter()
+
+    def progress(done: int) -> None:
+        elapsed = time.perf_counter() - started
+        print(f"  {done:>9,} documents  {done / elapsed:,.0f}/s", flush=True)
+
+    try:
+        with make_sessionmaker(engine)() as session:
+            count = generate(session=session, count=args.documents, start=start, end=end, tz=settings.tz,
+                             now=now, seed=args.seed, progress=progress)
+    finally:
+        engine.dispose()
+    elapsed = time.perf_counter() - started
+    print(f"generated {count:,} documents arriving {start} – {end} in {elapsed:.1f} s ({count / elapsed:,.0f}/s)")
+    return 0
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -150,6 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", default=str(OPENAPI_PATH))
     export.add_argument("--check", action="store_true", help="fail if the file differs from the app")
     export.set_defaults(func=cmd_export_openapi)
+
+    gen = sub.add_parser("generate", help="fill the database with realistic synthetic documents (benchmarks)")
+    gen.add_argument("--documents", type=int, required=True)
+    gen.add_argument("--years", type=int, default=None, help="span of arrivals (default: 1 per 100 000 documents)")
+    gen.add_argument("--end", default=None, help="last arrival date (default today)")
+    gen.add_argument("--seed", type=int, default=30)
+    gen.set_defaults(func=cmd_generate)
 
     diagram = sub.add_parser("workflow-diagram", help="print the workflow state machines as mermaid diagrams")
     diagram.set_defaults(func=cmd_workflow_diagram)

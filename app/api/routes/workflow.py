@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Response
+from fastapi.responses import HTMLResponse
 
 from app.api.deps import CurrentUser, Now, SessionDep, SettingsDep
 from app.api.presenters import document_out
@@ -18,6 +19,7 @@ from app.errors import ValidationFailed
 from app.services import workflow as svc
 from app.services.documents import get_visible_document
 from app.services.slip import build_slip
+from app.services.slip_render import render_slip_html, render_slip_pdf
 
 router = APIRouter(prefix="/incoming-documents/{document_id}", tags=["workflow"], responses=error_responses(401, 404))
 
@@ -93,3 +95,44 @@ def slip(document_id: DocumentId, user: CurrentUser, session: SessionDep, settin
     directions, unit directions and handler results, each signed and dated."""
     document = _visible(document_id, user, session, settings, now)
     return build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz)
+
+
+# The printable slip loads nothing: its only style is inline, it runs no script.
+SLIP_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
+class PDFResponse(Response):
+    media_type = "application/pdf"
+
+
+@router.get(
+    "/slip.html",
+    name="slip-html",
+    response_class=HTMLResponse,
+    responses={200: {"description": "The slip as a printable A4 page", "content": {"text/html": {}}}},
+)
+def slip_html(
+    document_id: DocumentId, user: CurrentUser, session: SessionDep, settings: SettingsDep, now: Now
+) -> HTMLResponse:
+    """The processing slip as a printable A4 page that looks like the paper form. Self-contained
+    (inline CSS, no scripts, fonts or images), for the browser's print dialog."""
+    document = _visible(document_id, user, session, settings, now)
+    page = render_slip_html(build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz))
+    return HTMLResponse(page, headers={"Content-Security-Policy": SLIP_CSP})
+
+
+@router.get(
+    "/slip.pdf",
+    name="slip-pdf",
+    response_class=PDFResponse,
+    responses={200: {"description": "The slip as an A4 PDF",
+                     "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def slip_pdf(
+    document_id: DocumentId, user: CurrentUser, session: SessionDep, settings: SettingsDep, now: Now
+) -> PDFResponse:
+    """The processing slip as an A4 PDF (fonts embedded, Vietnamese included), shown inline."""
+    document = _visible(document_id, user, session, settings, now)
+    slip_data = build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz)
+    filename = f"phieu-giai-quyet-{slip_data.summary.arrival_number}.pdf"
+    return PDFResponse(render_slip_pdf(slip_data), headers={"Content-Disposition": f'inline; filename="{filename}"'})
