@@ -198,3 +198,30 @@ def test_audit_is_read_only(client, as_user):
     for method in ("POST", "PUT", "PATCH", "DELETE"):
         response = client.request(method, "/api/v1/audit/processing-times", headers=as_user("auditor"))
         assert response.status_code == 405
+
+
+def test_register_book_csv_and_xlsx(client, as_user, fixture_documents):
+    from openpyxl import load_workbook
+
+    params = {**PERIOD, "format": "csv"}
+    response = client.get("/api/v1/audit/register-book", params=params, headers=as_user("clerk"))
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["Ngày đến", "Số đến", "Tác giả", "Số, ký hiệu", "Ngày tháng văn bản",
+                       "Tên loại và trích yếu nội dung", "Đơn vị hoặc người nhận", "Ngày chuyển", "Ký nhận", "Ghi chú"]
+    assert len(rows) == 13
+    # Lines follow the arrival numbers, given in registration order: D1 (registered 24/4 10:00) took 1.
+    d1 = rows[1]
+    assert d1[:4] == ["2026-04-24", "1", "Sở Nội vụ", "1/BC-AUD"]
+    assert d1[5] == "Báo cáo: Văn bản D1" and d1[6] == "VP" and d1[7] == "2026-04-24"
+    recalled = next(r for r in rows if r[5].endswith("D4"))
+    assert recalled[6] == "" and "Đã thu hồi" in recalled[9]
+
+    xlsx = client.get("/api/v1/audit/register-book", params=PERIOD, headers=as_user("auditor"))
+    assert xlsx.status_code == 200
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet["A2"].value == "Ngày đến" and sheet["B3"].value == 1
+    assert sheet["F3"].value == "Báo cáo: Văn bản D1"
+    assert sheet.max_row == 2 + 12
+    assert client.get("/api/v1/audit/register-book", headers=as_user("specialist")).status_code == 403

@@ -17,7 +17,7 @@ from app.api.schemas.common import DocumentId, InputDate
 from app.api.tabular import CSV_MEDIA_TYPE, csv_response
 from app.errors import ValidationFailed
 from app.models import User
-from app.services.audit import figures, timeline
+from app.services.audit import figures, register_book, timeline
 from app.services.audit.scope import AuditPeriod
 from app.services.calendar import load_calendar
 from app.services.documents import get_visible_document
@@ -134,3 +134,33 @@ def document_as_of(
     )
 
 
+
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+RegisterReader = Annotated[User, Depends(require_roles(Role.auditor, Role.leader, Role.admin, Role.clerk))]
+
+
+@router.get(
+    "/register-book",
+    name="audit-register-book",
+    response_class=Response,
+    responses={200: {"description": "The incoming register (sổ đăng ký văn bản đến) as CSV or XLSX",
+                     "content": {CSV_MEDIA_TYPE: {}, XLSX_MEDIA_TYPE: {}}}},
+)
+def register_book_export(
+    user: RegisterReader, session: SessionDep, settings: SettingsDep, period: Period,
+    output: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "xlsx",
+) -> Response:
+    """The incoming register for a period in Decree 30's columns: arrival date, số đến, issuer,
+    number and symbol, document date, type and summary, receiving units, date handed over, receipt
+    signature (blank, for the printed book), notes. Clerks may print it too."""
+    lines = register_book.register_book(session=session, user=user, period=period, tz=settings.tz)
+    name = f"so-den-{period.register_code or 'tat-ca'}-{period.date_from}-{period.date_to}"
+    if output == "csv":
+        return csv_response(register_book.COLUMNS, (line.cells() for line in lines), f"{name}.csv")
+    title = f"SỔ ĐĂNG KÝ VĂN BẢN ĐẾN — từ {period.date_from:%d/%m/%Y} đến {period.date_to:%d/%m/%Y}"
+    return Response(
+        register_book.register_book_xlsx(lines, title),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
