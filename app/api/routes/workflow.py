@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Response
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from app.api.deps import CurrentUser, Now, SessionDep, SettingsDep
 from app.api.presenters import document_out
@@ -15,7 +17,9 @@ from app.api.schemas.common import DocumentId
 from app.api.schemas.documents import DocumentOut
 from app.api.schemas.slip import Slip
 from app.api.schemas.workflow import ActionRequest, EventOut
+from app.config import Settings
 from app.errors import ValidationFailed
+from app.models import IncomingDocument, User
 from app.services import workflow as svc
 from app.services.documents import get_visible_document
 from app.services.slip import build_slip
@@ -66,11 +70,7 @@ def events(
     document_id: DocumentId, user: CurrentUser, session: SessionDep, settings: SettingsDep, now: Now
 ) -> list[EventOut]:
     """Every step of the document, oldest first. Append-only: nothing here is ever changed."""
-    identities = svc.identities_for(session=session, user=user, today=now.astimezone(settings.tz).date())
-    document = get_visible_document(
-        session=session, user=user, document_id=document_id,
-        delegators=[i.on_behalf_of for i in identities if i.on_behalf_of],
-    )
+    document = _visible(document_id, user, session, settings, now)
     return [
         EventOut(
             seq=e.seq, action=e.action, from_state=e.from_state, to_state=e.to_state, actor=e.actor.username,
@@ -81,7 +81,8 @@ def events(
     ]
 
 
-def _visible(document_id: int, user, session, settings, now):  # noqa: ANN001, ANN202
+def _visible(document_id: int, user: User, session: Session, settings: Settings, now: datetime) -> IncomingDocument:
+    """The document if the user (or a leader they stand in for today) may see it; else 404."""
     identities = svc.identities_for(session=session, user=user, today=now.astimezone(settings.tz).date())
     return get_visible_document(
         session=session, user=user, document_id=document_id,
