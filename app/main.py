@@ -18,11 +18,13 @@ from app.api.routes import (
     delegations,
     documents,
     organisation,
+    reports,
     system,
     workflow,
 )
 from app.config import Settings
 from app.db import make_engine, make_sessionmaker
+from app.reports.sources import MAX_APPENDIX_BYTES
 
 API_PREFIX = "/api/v1"
 VERSION = "1.0.0"
@@ -35,6 +37,8 @@ TAGS = [
     {"name": "attachments", "description": "Files that came with a document."},
     {"name": "delegations", "description": "Leaders lending their authority (ủy quyền) for a period."},
     {"name": "calendar", "description": "Working days: Vietnam's public holidays plus admin overrides."},
+    {"name": "reports", "description": "Reports (báo cáo) and their appendices (phụ lục) as records: import, "
+                                    "projects across reports, summary, comparison."},
     {"name": "audit", "description": "Processing times, stage durations, overdue work, Decree 30 timeliness."},
     {"name": "system", "description": "Health."},
 ]
@@ -66,15 +70,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, organisation, documents, workflow, attachments, delegations, calendar, audit):
+    for module in (auth, organisation, documents, workflow, attachments, delegations, calendar, audit, reports):
         api.include_router(module.router)
+    api.include_router(reports.projects_router)
     app.include_router(api)
     app.include_router(system.router)
     app.include_router(system.router, prefix=API_PREFIX, include_in_schema=False)
     system.install_docs(app)
 
     install_problem_handlers(app)
-    app.add_middleware(UploadSizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(UploadSizeLimit, max_bytes=settings.max_upload_bytes, appendix_max_bytes=MAX_APPENDIX_BYTES)
     _install_openapi(app)
     return app
 

@@ -34,6 +34,12 @@ PASSWORD = "correct horse battery staple"
 
 # Tables emptied before each test, children first.
 DOCUMENT_TABLES = [
+    "indicator_records",
+    "appendix_rows",
+    "project_records",
+    "appendix_groups",
+    "appendices",
+    "reports",
     "delegations",
     "calendar_overrides",
     "idempotency_keys",

@@ -41,7 +41,7 @@ def test_registration_appends_a_register_event(client, as_user, engine):
     with make_sessionmaker(engine)() as session:
         events = session.scalars(select(DocumentEvent).where(DocumentEvent.document_id == doc["id"])).all()
     assert [(e.seq, e.action, e.from_state, e.to_state) for e in events] == [(1, "register", None, "registered")]
-    assert events[0].data == {"register_code": "main", "year": 2013, "arrival_number": 1}
+    assert events[0].data == {"register_code": "main", "year": 2013, "arrival_number": 1, "due_date": None}
 
 
 def test_numbers_run_per_register_and_year(client, as_user):

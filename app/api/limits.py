@@ -14,24 +14,30 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 
 class UploadSizeLimit:
-    """Pure ASGI middleware: caps request bodies of POSTs to ``*/attachments``.
+    """Pure ASGI middleware: caps request bodies of POSTs to ``*/attachments`` and, with a cap of
+    its own, to ``*/appendices/import``.
 
     A declared Content-Length over the cap is answered at once; a body without one
     (chunked) is counted as it streams and cut off when it passes the cap.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, appendix_max_bytes: int | None = None) -> None:
         self.app = app
-        self.max_body = max_bytes + MULTIPART_OVERHEAD
-        self.max_bytes = max_bytes
+        self.limits = {"/attachments": (max_bytes, "attachments")}
+        if appendix_max_bytes is not None:
+            self.limits["/appendices/import"] = (appendix_max_bytes, "appendix files")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].rstrip("/").endswith("/attachments"):
+        path = scope["path"].rstrip("/") if scope["type"] == "http" and scope["method"] == "POST" else ""
+        limit = next((v for suffix, v in self.limits.items() if path.endswith(suffix)), None) if path else None
+        if limit is None:
             await self.app(scope, receive, send)
             return
-        message = f"attachments are limited to {self.max_bytes // (1024 * 1024)} MB"
+        max_bytes, what = limit
+        max_body = max_bytes + MULTIPART_OVERHEAD
+        message = f"{what} are limited to {max_bytes // (1024 * 1024)} MB"
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
+            if name == b"content-length" and value.isdigit() and int(value) > max_body:
                 await problem_response(413, slug=PayloadTooLarge.slug, title=PayloadTooLarge.title, detail=message)(
                     scope, receive, send
                 )
@@ -44,7 +50,7 @@ class UploadSizeLimit:
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > self.max_body:
+                if seen > max_body:
                     # An HTTPException, not an AppError: FastAPI turns any other error raised
                     # while it parses a form into a 400.
                     raise HTTPException(413, detail=message)

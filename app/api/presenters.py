@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import object_session
 
 from app.api.schemas.documents import AssignmentOut, DocumentOut
 from app.models import IncomingDocument
 from app.services.documents import is_overdue
+from app.services.reports import report_ids_for
 from app.services.workflow import Identity, actions_for
 
 
-def document_out(document: IncomingDocument, reader: list[Identity], now: datetime, tz: ZoneInfo) -> DocumentOut:
+def document_out(
+    document: IncomingDocument, reader: list[Identity], now: datetime, tz: ZoneInfo,
+    report_ids: list[int] | None = None,
+) -> DocumentOut:
     """The document as ``reader`` (a user and whom they stand in for) sees it.
 
-    Timestamps are shown in the agency's time zone (stored in UTC).
+    Timestamps are shown in the agency's time zone (stored in UTC). ``report_ids`` are looked up
+    when not given; a page passes them in (``documents_out``), one query for all its documents.
     """
+    if report_ids is None:
+        session = object_session(document)
+        report_ids = report_ids_for(session=session, document_ids=[document.id]).get(document.id, []) if session else []
     today = now.astimezone(tz).date()
     assignments = [
         AssignmentOut(
@@ -60,4 +71,14 @@ def document_out(document: IncomingDocument, reader: list[Identity], now: dateti
         assignments=assignments,
         created_by=document.created_by.username,
         created_at=document.created_at.astimezone(tz),
+        report_ids=report_ids,
     )
+
+
+def documents_out(
+    documents: Sequence[IncomingDocument], reader: list[Identity], now: datetime, tz: ZoneInfo
+) -> list[DocumentOut]:
+    """A page of documents, their linked reports fetched in one query."""
+    session = object_session(documents[0]) if documents else None
+    reports = report_ids_for(session=session, document_ids=[d.id for d in documents]) if session else {}
+    return [document_out(d, reader, now, tz, report_ids=reports.get(d.id, [])) for d in documents]

@@ -4,9 +4,12 @@ from app.models.base import Base
 from app.models.documents import Assignment, Attachment, DocumentEvent, IdempotencyKey, IncomingDocument
 from app.models.organisation import Unit, User, UserRole
 from app.models.registers import Register, RegisterClerk, RegisterCounter
+from app.models.reports import Appendix, AppendixGroup, IndicatorRecord, ProjectRecord, Report, TableRow
 from app.models.workflow import CalendarOverride, Delegation
 
 __all__ = [
+    "Appendix",
+    "AppendixGroup",
     "Assignment",
     "Attachment",
     "Base",
@@ -15,9 +18,13 @@ __all__ = [
     "DocumentEvent",
     "IdempotencyKey",
     "IncomingDocument",
+    "IndicatorRecord",
+    "ProjectRecord",
     "Register",
     "RegisterClerk",
     "RegisterCounter",
+    "Report",
+    "TableRow",
     "Unit",
     "User",
     "UserRole",

@@ -5,6 +5,10 @@
 - Clerks named on a confidential register see that register's documents.
 - Members of a unit assigned to a document (lead, cooperate or inform) see it.
 - Everyone else: the document does not exist for them (404, absent from lists and search).
+
+Reports (báo cáo) follow their document: a report linked to an incoming document is visible
+exactly to those who see that document. An unlinked report is read like a normal document that
+no unit is assigned to: by clerks, office leaders, leaders and auditors.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
-from app.models import Assignment, IncomingDocument, Register, RegisterClerk, User
+from app.models import Assignment, IncomingDocument, Register, RegisterClerk, Report, User
 from app.workflow.vocabulary import Confidentiality, Role
 
 READERS_OF_NORMAL = frozenset({Role.clerk, Role.office_leader, Role.leader, Role.auditor})
@@ -58,3 +62,12 @@ def may_register_into(user: User, register: Register) -> bool:
     if not register.confidential:
         return True
     return any(row.user_id == user.id for row in register.clerk_rows)
+
+
+def visible_reports(user: User, *, delegators: Sequence[User] = ()) -> ColumnElement[bool]:
+    """A WHERE clause on Report: linked reports as their document, unlinked ones for readers of normal documents."""
+    readers = any(u.roles & READERS_OF_NORMAL for u in (user, *delegators))
+    linked = Report.incoming_document_id.in_(
+        select(IncomingDocument.id).where(visible_documents(user, delegators=delegators))
+    )
+    return or_(Report.incoming_document_id.is_(None) & (true() if readers else false()), linked)

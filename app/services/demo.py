@@ -1,4 +1,8 @@
-"""Demo data: the seed's organisation, one user per role, and the seed's document.
+"""Demo data: the seed's organisation, one user per role, the seed's document and its report.
+
+The report 08/BC-BCĐ is recorded against the seed document with its appendices imported from
+the seed text (``app/reports/samples``): Phụ lục I (55 projects), Phụ lục II (31 agencies) and
+the body's indicator table, so ``GET /projects`` has something to show.
 
 Passwords are generated on the first run, printed, and kept in ``<data_dir>/demo-credentials.txt``
 (mode 0600), so a demo database never ships with guessable logins.
@@ -17,9 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.schemas.documents import DocumentCreate
-from app.models import IncomingDocument, Unit
+from app.api.schemas.reports import ReportCreate
+from app.models import Appendix, IncomingDocument, Report, Unit
 from app.services import organisation as org
 from app.services.documents import identity_keys, register_document
+from app.services.reports import create_report, import_appendix
 from app.workflow.vocabulary import Role
 
 UNITS = [
@@ -58,12 +64,23 @@ SEED_DOCUMENT = DocumentCreate(
 )
 
 
+SAMPLES = Path(__file__).resolve().parent.parent / "reports" / "samples"
+
+# number, title, sample file: the appendices of the seed report.
+SEED_APPENDICES = [
+    ("I", "Danh sách các dự án ứng dụng CNTT (Phụ lục I)", "phu-luc-I.txt"),
+    ("II", "Tình hình triển khai phần mềm quản lý văn bản (Phụ lục II)", "phu-luc-II.txt"),
+    ("CT", "Các chỉ tiêu đạt được so với mục tiêu đã đề ra (trong thân báo cáo)", "chi-tieu.txt"),
+]
+
+
 @dataclass
 class DemoResult:
     credentials: dict[str, str]
     credentials_file: Path
     document_id: int
     created: bool
+    report_id: int | None = None
 
 
 def _load_credentials(path: Path) -> dict[str, str]:
@@ -118,7 +135,28 @@ def load_demo(*, session: Session, data_dir: Path, tz: ZoneInfo, now: datetime) 
         ).document
         walk_seed_slip(session=session, document_id=document.id, tz=tz)
         created = True
-    return DemoResult(credentials, creds_file, document.id, created)
+    report, report_created = ensure_seed_report(session=session, document=document)
+    return DemoResult(credentials, creds_file, document.id, created or report_created, report.id)
+
+
+def ensure_seed_report(*, session: Session, document: IncomingDocument) -> tuple[Report, bool]:
+    """The seed report, linked to the seed document, with each missing appendix imported."""
+    clerk = org.get_user(session=session, username="vanthu")
+    assert clerk is not None
+    created = False
+    report = session.scalar(select(Report).where(Report.incoming_document_id == document.id))
+    if report is None:
+        data = ReportCreate(symbol=document.symbol, title=document.summary, issuer=document.issuer,
+                            report_date=document.document_date, incoming_document_id=document.id)
+        report = create_report(session=session, actor=clerk, data=data, now=document.received_at)
+        created = True
+    for number, title, filename in SEED_APPENDICES:
+        present = session.scalar(select(Appendix.id).where(Appendix.report_id == report.id, Appendix.number == number))
+        if present is None:
+            import_appendix(session=session, report=report, actor=clerk, data=(SAMPLES / filename).read_bytes(),
+                            filename=filename, number=number, title=title, replace=False, now=document.received_at)
+            created = True
+    return report, created
 
 
 def _at(day: int, hour: int, minute: int = 0) -> datetime:

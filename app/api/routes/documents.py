@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep
-from app.api.presenters import document_out
+from app.api.presenters import document_out, documents_out
 from app.api.problems import error_responses
 from app.api.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, DocumentId, Page
 from app.api.schemas.documents import DocumentCreate, DocumentFilters, DocumentOut
@@ -77,8 +77,7 @@ def list_documents(
         session=session, user=user, filters=filters, limit=limit, offset=offset, today=today, tz=settings.tz,
         delegators=[i.on_behalf_of for i in reader if i.on_behalf_of],
     )
-    return Page(items=[document_out(d, reader, now, settings.tz) for d in items], total=total, limit=limit,
-                offset=offset)
+    return Page(items=documents_out(items, reader, now, settings.tz), total=total, limit=limit, offset=offset)
 
 
 @router.get(

@@ -91,6 +91,7 @@ class DocumentOut(Schema):
     assignments: list[AssignmentOut]
     created_by: str
     created_at: datetime
+    report_ids: list[int] = Field(default=[], description="Reports recorded from this document (GET /reports/{id})")
 
 
 class DocumentFilters(Schema):
