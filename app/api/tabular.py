@@ -5,10 +5,21 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
 from fastapi.responses import Response
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+def attachment_disposition(filename: str) -> str:
+    """``Content-Disposition`` for a download. A name that is not plain ASCII (it may carry a
+    client's register code) goes in RFC 5987's ``filename*``, as Starlette's FileResponse does:
+    header values are Latin-1, and a quote or line break must not end up in one."""
+    quoted = quote(filename)
+    if quoted != filename:
+        return f"attachment; filename*=utf-8''{quoted}"
+    return f'attachment; filename="{filename}"'
 
 
 def csv_response(header: Sequence[str], rows: Iterable[Sequence[object]], filename: str) -> Response:
@@ -22,5 +33,5 @@ def csv_response(header: Sequence[str], rows: Iterable[Sequence[object]], filena
     return Response(
         buffer.getvalue().encode("utf-8"),
         media_type=CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": attachment_disposition(filename)},
     )

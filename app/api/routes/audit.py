@@ -13,8 +13,8 @@ from pydantic import AwareDatetime
 from app.api.deps import Now, SessionDep, SettingsDep, require_roles
 from app.api.problems import error_responses
 from app.api.schemas import audit as schemas
-from app.api.schemas.common import DocumentId, InputDate
-from app.api.tabular import CSV_MEDIA_TYPE, csv_response
+from app.api.schemas.common import CleanText, DocumentId, InputDate
+from app.api.tabular import CSV_MEDIA_TYPE, attachment_disposition, csv_response
 from app.errors import ValidationFailed
 from app.models import User
 from app.services.audit import figures, register_book, timeline
@@ -36,7 +36,7 @@ def audit_period(
     date_from: Annotated[InputDate | None, Query(alias="from", description="First arrival date (default: 1 Jan)")]
     = None,
     date_to: Annotated[InputDate | None, Query(alias="to", description="Last arrival date (default: today)")] = None,
-    register_code: Annotated[str | None, Query(max_length=32)] = None,
+    register_code: Annotated[CleanText | None, Query(max_length=32)] = None,
 ) -> AuditPeriod:
     today = now.astimezone(settings.tz).date()
     start = date_from or date(today.year, 1, 1)
@@ -162,5 +162,5 @@ def register_book_export(
     return Response(
         register_book.register_book_xlsx(lines, title),
         media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        headers={"Content-Disposition": attachment_disposition(f"{name}.xlsx")},
     )
