@@ -82,42 +82,20 @@ def register_document(
     fingerprint = request_fingerprint(data)
     year = received_day.year
 
-    # From here on this transaction holds the register's counter: concurrent registrations
-    # in the same register/year wait, so the checks below see everything committed before.
-    last_number = numbering.lock_counter(session=session, register_id=register.id, year=year)
-
-    if idempotency_key:
-        earlier = session.scalar(
-            select(IdempotencyKey).where(IdempotencyKey.user_id == actor.id, IdempotencyKey.key == idempotency_key)
-        )
-        if earlier is not None:
-            if earlier.request_hash != fingerprint:
-                raise ValidationFailed(
-                    "Idempotency-Key", "this key was already used with a different request body"
-                )
-            return Registration(session.get_one(IncomingDocument, earlier.document_id), replayed=True)
-
-    original = session.scalar(
-        select(IncomingDocument).where(
-            IncomingDocument.symbol_key == symbol_key,
-            IncomingDocument.issuer_key == issuer_key,
-            IncomingDocument.document_date == data.document_date,
-            IncomingDocument.duplicate_of_id.is_(None),
-        )
-    )
+    # Everything that can refuse the request runs before the counter is taken: every
+    # registration of this register and year queues on that one row, so it is held only for
+    # the writes below, from the increment to the request's commit.
+    earlier = _replay(session=session, actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
+    if earlier is not None:
+        return earlier
+    original = _original(session=session, symbol_key=symbol_key, issuer_key=issuer_key, document_date=data.document_date)
     if original is not None and not data.allow_duplicate:
-        raise DuplicateDocument(
-            f"{parsed.symbol} of {data.issuer} dated {data.document_date.isoformat()} is already registered "
-            f"(id {original.id}); send allow_duplicate=true to register it again",
-            duplicate_of=original.id,
-        )
+        raise _duplicate(parsed.symbol, data, original)
 
-    number = numbering.take_next_number(session=session, register_id=register.id, year=year)
-    assert number == last_number + 1
     document = IncomingDocument(
         register=register,
         year=year,
-        arrival_number=number,
+        arrival_number=0,  # taken below, under the counter lock
         received_at=received_at,
         symbol=parsed.symbol,
         symbol_key=symbol_key,
@@ -142,42 +120,93 @@ def register_document(
         version=1,
         search_text=fold(f"{parsed.symbol} {data.summary} {data.issuer}"),
         duplicate_of_id=original.id if original is not None else None,
-        created_by_id=actor.id,
+        assignments=[],
+        # The session's own copy of the actor, so that reading the new document after the
+        # commit needs no query (the commit ends the transaction that held the counter).
+        created_by=session.get_one(User, actor.id),
         created_at=now,
         updated_at=now,
     )
-    session.add(document)
+    numbering.ensure_counter(session=session, register_id=register.id, year=year)
     try:
-        session.flush()
-        session.add(
-            DocumentEvent(
-                document_id=document.id,
-                seq=1,
-                action="register",
-                from_state=None,
-                to_state=DocumentState.registered.value,
-                actor_id=actor.id,
-                at=now,
-                data={
-                    "register_code": register.code,
-                    "year": year,
-                    "arrival_number": number,
-                    "due_date": data.due_date.isoformat() if data.due_date else None,
-                },
-            )
-        )
-        if idempotency_key:
+        with session.begin_nested():
+            # The increment locks the counter row until the request commits; a failure below
+            # rolls the savepoint back and with it the number: numbers stay gapless.
+            document.arrival_number = numbering.take_next_number(session=session, register_id=register.id, year=year)
+            session.add(document)
+            session.flush()
             session.add(
-                IdempotencyKey(
-                    user_id=actor.id, key=idempotency_key, request_hash=fingerprint, document_id=document.id, created_at=now
+                DocumentEvent(
+                    document_id=document.id,
+                    seq=1,
+                    action="register",
+                    from_state=None,
+                    to_state=DocumentState.registered.value,
+                    actor_id=actor.id,
+                    at=now,
+                    data={
+                        "register_code": register.code,
+                        "year": year,
+                        "arrival_number": document.arrival_number,
+                        "due_date": data.due_date.isoformat() if data.due_date else None,
+                    },
                 )
             )
-        session.flush()
+            if idempotency_key:
+                session.add(
+                    IdempotencyKey(
+                        user_id=actor.id, key=idempotency_key, request_hash=fingerprint, document_id=document.id,
+                        created_at=now,
+                    )
+                )
+            session.flush()
     except IntegrityError as exc:
-        # Only a race the counter lock cannot cover gets here (e.g. the same document
-        # registered at the same instant into two different registers).
+        # A concurrent request won a race the checks above could not see: the same
+        # Idempotency-Key (replay its document) or the same document (a duplicate).
+        earlier = _replay(session=session, actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        if earlier is not None:
+            return earlier
+        original = _original(
+            session=session, symbol_key=symbol_key, issuer_key=issuer_key, document_date=data.document_date
+        )
+        if original is not None:
+            raise _duplicate(parsed.symbol, data, original) from exc
         raise Conflict("a concurrent registration conflicted with this one; retry the request") from exc
     return Registration(document, replayed=False)
+
+
+def _replay(*, session: Session, actor: User, idempotency_key: str | None, fingerprint: str) -> Registration | None:
+    """The earlier registration made with this Idempotency-Key, if any."""
+    if not idempotency_key:
+        return None
+    earlier = session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == actor.id, IdempotencyKey.key == idempotency_key)
+    )
+    if earlier is None:
+        return None
+    if earlier.request_hash != fingerprint:
+        raise ValidationFailed("Idempotency-Key", "this key was already used with a different request body")
+    return Registration(session.get_one(IncomingDocument, earlier.document_id), replayed=True)
+
+
+def _original(*, session: Session, symbol_key: str, issuer_key: str, document_date: date) -> IncomingDocument | None:
+    """The first registration of the same document (symbol, issuer, date), if any."""
+    return session.scalar(
+        select(IncomingDocument).where(
+            IncomingDocument.symbol_key == symbol_key,
+            IncomingDocument.issuer_key == issuer_key,
+            IncomingDocument.document_date == document_date,
+            IncomingDocument.duplicate_of_id.is_(None),
+        )
+    )
+
+
+def _duplicate(symbol: str, data: DocumentCreate, original: IncomingDocument) -> DuplicateDocument:
+    return DuplicateDocument(
+        f"{symbol} of {data.issuer} dated {data.document_date.isoformat()} is already registered "
+        f"(id {original.id}); send allow_duplicate=true to register it again",
+        duplicate_of=original.id,
+    )
 
 
 def get_visible_document(
@@ -304,12 +333,25 @@ def list_documents(
     tz: ZoneInfo,
     delegators: Sequence[User] = (),
 ) -> tuple[list[IncomingDocument], int]:
-    """A page of visible documents, newest arrival first (then id), and the total count."""
+    """A page of visible documents, newest arrival first (then id), and the total count.
+
+    The page is found on the bare table first (ids only: an index walk, with no joined eager
+    loading repeated for every row skipped over), then its documents are loaded by id. The total
+    needs no count when the page itself shows where the list ends (a short, non-empty page);
+    otherwise it is counted over ids only.
+    """
     query = document_query(
         session=session, user=user, filters=filters, today=today, tz=tz, delegators=delegators
     )
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    page = session.scalars(
-        query.order_by(IncomingDocument.received_at.desc(), IncomingDocument.id.desc()).limit(limit).offset(offset)
-    )
-    return list(page), total
+    ids_only = query.with_only_columns(IncomingDocument.id, maintain_column_froms=True)
+    ids = session.scalars(
+        ids_only.order_by(IncomingDocument.received_at.desc(), IncomingDocument.id.desc()).limit(limit).offset(offset)
+    ).all()
+    if ids and len(ids) < limit:
+        total = offset + len(ids)
+    else:
+        total = session.scalar(select(func.count()).select_from(ids_only.subquery())) or 0
+    if not ids:
+        return [], total
+    loaded = {d.id: d for d in session.scalars(select(IncomingDocument).where(IncomingDocument.id.in_(ids)))}
+    return [loaded[i] for i in ids], total

@@ -9,7 +9,7 @@ the write lock that ``BEGIN IMMEDIATE`` takes on SQLite.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -17,23 +17,22 @@ from sqlalchemy.orm import Session
 from app.models import RegisterCounter
 
 
-def lock_counter(*, session: Session, register_id: int, year: int) -> int:
-    """Create the (register, year) counter if needed, lock it, and return the last number given."""
+def ensure_counter(*, session: Session, register_id: int, year: int) -> None:
+    """Create the (register, year) counter at 0 if it does not exist yet (takes no lock when it does)."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
         insert(RegisterCounter)
         .values(register_id=register_id, year=year, last_number=0)
         .on_conflict_do_nothing(index_elements=["register_id", "year"])
     )
-    return session.execute(
-        select(RegisterCounter.last_number)
-        .where(RegisterCounter.register_id == register_id, RegisterCounter.year == year)
-        .with_for_update()
-    ).scalar_one()
 
 
 def take_next_number(*, session: Session, register_id: int, year: int) -> int:
-    """Increment the locked counter and return the new arrival number."""
+    """Increment the counter and return the new arrival number.
+
+    The UPDATE locks the row until the transaction ends: the caller should do nothing slow
+    between this and its commit, since every registration of the register waits for it.
+    """
     return session.execute(
         update(RegisterCounter)
         .where(RegisterCounter.register_id == register_id, RegisterCounter.year == year)

@@ -47,12 +47,14 @@ def register(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> DocumentOut:
     """Register an incoming document and give it the next arrival number (số đến)."""
+    reader = identities_for(session=session, user=clerk, today=now.astimezone(settings.tz).date())
     result = svc.register_document(
         session=session, actor=clerk, data=body, now=now, tz=settings.tz, idempotency_key=idempotency_key
     )
-    reader = identities_for(session=session, user=clerk, today=now.astimezone(settings.tz).date())
-    body_out = document_out(result.document, reader, now, settings.tz)
+    # Commit first: the register's counter stays locked until then, and every other
+    # registration of the register waits for it. The response is built afterwards.
     session.commit()
+    body_out = document_out(result.document, reader, now, settings.tz, report_ids=None if result.replayed else [])
     response.headers["ETag"] = etag(result.document.version)
     response.headers["Location"] = f"/api/v1/incoming-documents/{result.document.id}"
     if result.replayed:
