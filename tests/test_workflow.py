@@ -118,7 +118,7 @@ def second_leader(engine, staff):
 
 def test_two_leaders_directing_at_once_one_wins(live_servers, client, as_user, engine, second_leader):
     urls = [s.base_url for s in live_servers]
-    for attempt in range(3):
+    for _attempt in range(3):
         doc = document_in(client, as_user, "leadership_review")
         tokens = []
         for username in ("leader", second_leader):
@@ -131,7 +131,7 @@ def test_two_leaders_directing_at_once_one_wins(live_servers, client, as_user, e
                                                                                      "role": "inform"}]},
         ]
 
-        def send(i):
+        def send(i, doc=doc, bodies=bodies, tokens=tokens):
             return httpx.post(f"{urls[i]}{DOCS}/{doc['id']}/actions", json=bodies[i], headers=tokens[i], timeout=30)
 
         with ThreadPoolExecutor(2) as pool:
