@@ -25,6 +25,7 @@ from app.models.registers import Register
 
 SEARCH_TRGM_INDEX = "ix_incoming_documents_search_trgm"
 SQLITE_SEARCH_TABLE = "incoming_documents_fts"
+EVENTS_TIMELINE_INDEX = "ix_document_events_timeline"
 
 
 class IncomingDocument(Base):
@@ -102,7 +103,13 @@ class DocumentEvent(Base):
     """One step in a document's life: append-only, the source of every duration and audit figure."""
 
     __tablename__ = "document_events"
-    __table_args__ = (UniqueConstraint("document_id", "seq"), Index("ix_document_events_action_at", "action", "at"))
+    __table_args__ = (
+        UniqueConstraint("document_id", "seq"),
+        Index("ix_document_events_action_at", "action", "at"),
+        # Every column the audit reads from the log, in (document, seq) order: its figures are
+        # index-only scans of a narrow index instead of visits to the wide rows (data, comment).
+        Index(EVENTS_TIMELINE_INDEX, "document_id", "seq", "action", "from_state", "to_state", "at", "assignment_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("incoming_documents.id", ondelete="RESTRICT"))

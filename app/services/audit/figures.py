@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import DocumentEvent, IncomingDocument, User
 from app.models.base import UTCDateTime
+from app.services.audit import aggregates
 from app.services.audit.facts import DocumentFacts, document_facts
-from app.services.audit.scope import AuditPeriod, audit_scope, period_clause
+from app.services.audit.scope import AuditPeriod, audit_scope, id_range, period_clause
 from app.services.audit.stats import hours, mean, percentile, rate
+from app.services.audit.workdays import MemoCalendar
 from app.workflow.calendar import WorkingCalendar
 from app.workflow.vocabulary import OPEN_STATES, Urgency
 
@@ -64,6 +66,13 @@ def processing_times(
     tz: ZoneInfo,
 ) -> list[ProcessingTimeRow]:
     """Per group: how many arrived, were resolved, on time, overdue; time from arrival to resolution."""
+    if _in_database(session):
+        computed = aggregates.processing_times(
+            session=session, user=user, period=period, group_by=group_by, calendar=calendar, today=today, tz=tz,
+            not_directed=NOT_DIRECTED, official_letter=OFFICIAL_LETTER)
+        if computed is not None:
+            return [_processing_time_row(*row) for row in sorted(computed, key=lambda row: row[0])]
+    calendar = MemoCalendar(calendar)
     key_of = GROUPINGS[group_by]
     groups: dict[str, list[DocumentFacts]] = defaultdict(list)
     for f in document_facts(session=session, user=user, period=period, tz=tz):
@@ -74,22 +83,34 @@ def processing_times(
         resolved = [f for f in members if f.resolved_at is not None]
         durations = [(f.resolved_at - f.received_at).total_seconds() for f in resolved]  # type: ignore[operator]
         working = [calendar.working_days_elapsed(f.received_at, f.resolved_at, tz) for f in resolved]  # type: ignore[arg-type]
-        on_time = sum(_resolved_on_time(f, tz) for f in resolved)
-        median_seconds = percentile(durations, 0.5)
-        p90_seconds = percentile(durations, 0.9)
-        median_days = percentile(working, 0.5)
-        rows.append(ProcessingTimeRow(
-            key=key,
-            documents=len(members),
-            resolved=len(resolved),
-            on_time=on_time,
-            overdue=sum(_is_overdue(f, today, tz) for f in members),
-            on_time_rate=rate(on_time, len(resolved)),
-            median_hours=hours(median_seconds) if median_seconds is not None else None,
-            p90_hours=hours(p90_seconds) if p90_seconds is not None else None,
-            median_working_days=round(median_days, 2) if median_days is not None else None,
+        rows.append(_processing_time_row(
+            key, len(members), len(resolved), sum(_resolved_on_time(f, tz) for f in resolved),
+            sum(_is_overdue(f, today, tz) for f in members),
+            percentile(durations, 0.5), percentile(durations, 0.9), percentile(working, 0.5),
         ))
     return rows
+
+
+def _processing_time_row(
+    key: str, documents: int, resolved: int, on_time: int, overdue: int, median_seconds: float | None,
+    p90_seconds: float | None, median_days: float | None,
+) -> ProcessingTimeRow:
+    return ProcessingTimeRow(
+        key=key,
+        documents=documents,
+        resolved=resolved,
+        on_time=on_time,
+        overdue=overdue,
+        on_time_rate=rate(on_time, resolved),
+        median_hours=hours(median_seconds) if median_seconds is not None else None,
+        p90_hours=hours(p90_seconds) if p90_seconds is not None else None,
+        median_working_days=round(median_days, 2) if median_days is not None else None,
+    )
+
+
+def _in_database(session: Session) -> bool:
+    """PostgreSQL computes the figures itself (aggregates.py); SQLite's are computed here."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 @dataclass(frozen=True)
@@ -102,7 +123,7 @@ class ComplianceRow:
     rate: float | None
 
 
-URGENT_LIMIT_WORKING_HOURS = 4.0
+URGENT_LIMIT_WORKING_HOURS = aggregates.HOURS_LIMIT
 
 
 def _timely(start: datetime, end: datetime, urgent: bool, calendar: WorkingCalendar, tz: ZoneInfo) -> bool:
@@ -121,7 +142,13 @@ def compliance(
     it is not yet eligible. Recalled documents that were never presented are left out.
     """
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for f in document_facts(session=session, user=user, period=period, tz=tz):
+    computed = None
+    if _in_database(session):
+        computed = aggregates.compliance(session=session, user=user, period=period, calendar=calendar, now=now, tz=tz)
+    if computed is not None:
+        counts.update(computed)
+    calendar = MemoCalendar(calendar)
+    for f in document_facts(session=session, user=user, period=period, tz=tz) if computed is None else ():
         urgent = f.urgency != Urgency.normal
         klass = "urgent" if urgent else "normal"
         if f.registered_at is not None:
@@ -166,6 +193,12 @@ def stage_durations(
 
     Stays not yet ended are not counted (they have no duration yet).
     """
+    if _in_database(session):
+        computed = aggregates.stage_durations(session=session, user=user, period=period, calendar=calendar, tz=tz)
+        if computed is not None:
+            return _stage_rows({row[0]: row[1:] for row in computed})
+    calendar = MemoCalendar(calendar)
+    ids = id_range(session=session, period=period, tz=tz)
     changes = (
         select(
             DocumentEvent.to_state.label("stage"),
@@ -176,7 +209,8 @@ def stage_durations(
         )
         .join(IncomingDocument, IncomingDocument.id == DocumentEvent.document_id)
         .where(
-            and_(period_clause(period, tz), audit_scope(user)),
+            DocumentEvent.document_id.between(*ids), IncomingDocument.id.between(*ids),
+            period_clause(period, tz), audit_scope(user),
             or_(DocumentEvent.from_state.is_(None), DocumentEvent.from_state != DocumentEvent.to_state),
         )
         .subquery()
@@ -190,14 +224,23 @@ def stage_durations(
         if isinstance(left, str):
             left = datetime.fromisoformat(left)
         stays[stage].append((entered, convert(left, dialect)))
+    per_stage = {}
+    for stage, spans in stays.items():
+        seconds = [(b - a).total_seconds() for a, b in spans]
+        working = [calendar.working_days_elapsed(a, b, tz) for a, b in spans]
+        per_stage[stage] = (len(seconds), percentile(seconds, 0.5), percentile(seconds, 0.9), mean(seconds),
+                            percentile(working, 0.5))
+    return _stage_rows(per_stage)
+
+
+def _stage_rows(figures: dict[str, tuple]) -> list[StageRow]:
+    """Rows in the slip's order (then any other state by name): count, median, p90, mean, median days."""
     rows = []
-    for stage in [s for s in STAGE_ORDER if s in stays] + sorted(set(stays) - set(STAGE_ORDER)):
-        seconds = [(b - a).total_seconds() for a, b in stays[stage]]
-        working = [calendar.working_days_elapsed(a, b, tz) for a, b in stays[stage]]
-        med, p90, avg, wd = percentile(seconds, 0.5), percentile(seconds, 0.9), mean(seconds), percentile(working, 0.5)
+    for stage in [s for s in STAGE_ORDER if s in figures] + sorted(set(figures) - set(STAGE_ORDER)):
+        count, med, p90, avg, wd = figures[stage]
         rows.append(StageRow(
             stage=stage,
-            count=len(seconds),
+            count=count,
             median_hours=hours(med) if med is not None else None,
             p90_hours=hours(p90) if p90 is not None else None,
             mean_hours=hours(avg) if avg is not None else None,

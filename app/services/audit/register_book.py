@@ -11,7 +11,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, DocumentEvent, IncomingDocument, Unit, User
-from app.services.audit.scope import AuditPeriod, audit_scope, period_clause
+from app.services.audit.facts import tune_for_audit
+from app.services.audit.scope import AuditPeriod, audit_scope, id_range, period_clause
 
 # Decree 30, Appendix III (and legal document codes): the full names printed in the register.
 TYPE_NAMES = {
@@ -49,32 +50,45 @@ class RegisterLine:
 
 
 def register_book(*, session: Session, user: User, period: AuditPeriod, tz: ZoneInfo) -> list[RegisterLine]:
-    """One line per document, in arrival-number order within each register year."""
-    documents = session.scalars(
-        select(IncomingDocument)
-        .where(and_(period_clause(period, tz), audit_scope(user)))
+    """One line per document, in arrival-number order within each register year.
+
+    Reads only the columns the book prints (not whole documents with their eager relationships),
+    and the receiving units and hand-over dates of the whole period in one query each, over the
+    period's id range (scope.id_range) rather than in batches of ids.
+    """
+    tune_for_audit(session)
+    ids = id_range(session=session, period=period, tz=tz)
+    connection = session.connection()  # plain rows: no ORM bookkeeping for 100 000 of them
+    documents = connection.execute(
+        select(IncomingDocument.id, IncomingDocument.received_at, IncomingDocument.arrival_number,
+               IncomingDocument.issuer, IncomingDocument.symbol, IncomingDocument.document_date,
+               IncomingDocument.document_type, IncomingDocument.summary, IncomingDocument.notes,
+               IncomingDocument.state, IncomingDocument.case_file_code)
+        .where(IncomingDocument.id.between(*ids), and_(period_clause(period, tz), audit_scope(user)))
         .order_by(IncomingDocument.register_id, IncomingDocument.year, IncomingDocument.arrival_number)
     ).all()
-    ids = [d.id for d in documents]
-    receivers: dict[int, list[str]] = {}
+    wanted = {d.id for d in documents}
+    receivers: dict[int, list[tuple[int, str]]] = {}
     handed: dict[int, datetime] = {}
     role_order = {"lead": 0, "cooperate": 1, "inform": 2}
-    for chunk in (ids[i:i + 5000] for i in range(0, len(ids), 5000)):
-        for document_id, code, role in session.execute(
-            select(Assignment.document_id, Unit.code, Assignment.role).join(Unit, Unit.id == Assignment.unit_id)
-            .where(Assignment.document_id.in_(chunk))
-            .order_by(Assignment.document_id, Assignment.id)
-        ):
+    for document_id, code, role in connection.execute(
+        select(Assignment.document_id, Unit.code, Assignment.role).join(Unit, Unit.id == Assignment.unit_id)
+        .where(Assignment.document_id.between(*ids))
+        .order_by(Assignment.document_id, Assignment.id)
+    ):
+        if document_id in wanted:
             receivers.setdefault(document_id, []).append((role_order.get(role, 3), code))
-        for document_id, at in session.execute(
-            select(DocumentEvent.document_id, DocumentEvent.at)
-            .where(DocumentEvent.document_id.in_(chunk), DocumentEvent.action == "direct")
-        ):
+    for document_id, at in connection.execute(
+        select(DocumentEvent.document_id, DocumentEvent.at)
+        .where(DocumentEvent.document_id.between(*ids), DocumentEvent.action == "direct")
+        .order_by(DocumentEvent.document_id, DocumentEvent.seq)
+    ):
+        if document_id in wanted:
             handed.setdefault(document_id, at)
+    units = {document_id: ", ".join([code for _, code in sorted(pairs)]) for document_id, pairs in receivers.items()}
     lines = []
     for d in documents:
         kind = TYPE_NAMES.get(d.document_type or "", "Công văn")
-        units = ", ".join(code for _, code in sorted(receivers.get(d.id, [])))
         notes = "; ".join(n for n in (d.notes, _state_note(d.state), d.case_file_code and f"Hồ sơ {d.case_file_code}")
                           if n)
         lines.append(RegisterLine(
@@ -84,7 +98,7 @@ def register_book(*, session: Session, user: User, period: AuditPeriod, tz: Zone
             symbol=d.symbol,
             document_date=d.document_date,
             type_and_summary=f"{kind}: {d.summary}",
-            receivers=units,
+            receivers=units.get(d.id, ""),
             handed_over_on=handed[d.id].astimezone(tz).date() if d.id in handed else None,
             signature="",
             notes=notes,

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
 from app.models import Assignment, DocumentEvent, IncomingDocument, Unit, User
-from app.models.base import UTCDateTime
-from app.services.audit.scope import AuditPeriod, audit_scope, period_clause
+from app.services.audit.facts import lead_units, tune_for_audit
+from app.services.audit.scope import AuditPeriod, audit_scope, id_range, period_clause
 from app.workflow.calendar import WorkingCalendar
 from app.workflow.machine import assignment_after, document_after
 from app.workflow.vocabulary import DocumentState
@@ -34,22 +34,6 @@ class OverdueRow:
     working_days_overdue: int
 
 
-def _parse(value, dialect):  # noqa: ANN001, ANN202
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return UTCDateTime().process_result_value(value, dialect)
-
-
-def _due_at_cutoff(current: date | None, later_changes: list[dict]) -> date | None:
-    """The deadline in force at the cutoff: what the first later change started from, else today's."""
-    if later_changes:
-        earliest = later_changes[0].get("from_due_date")
-        return date.fromisoformat(earliest) if earliest else None
-    return current
-
-
 def overdue(
     *, session: Session, user: User, period: AuditPeriod, as_of: date, calendar: WorkingCalendar, tz: ZoneInfo
 ) -> list[OverdueRow]:
@@ -57,67 +41,75 @@ def overdue(
 
     Replays the record: states come from the events before the cutoff, deadlines are the ones in
     force then (an extension granted later is undone using the date it started from).
+
+    The database does the sifting: a document is open at the cutoff when no closing event
+    precedes it, an assignment when no completion or acknowledgement does (NOT EXISTS, an index
+    probe each), and only the first deadline change after the cutoff is read per document or
+    assignment; everything is scanned within the period's id range (scope.id_range).
     """
     cutoff = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=tz)
-    dialect = session.get_bind().dialect
-    closed = (
-        select(
-            DocumentEvent.document_id,
-            func.min(case((DocumentEvent.to_state.in_(CLOSING_STATES), DocumentEvent.at))).label("closed_at"),
-        )
-        .group_by(DocumentEvent.document_id)
-        .subquery()
+    tune_for_audit(session)
+    ids = id_range(session=session, period=period, tz=tz)
+    closed_before = exists().where(
+        DocumentEvent.document_id == IncomingDocument.id,
+        DocumentEvent.document_id.between(*ids),
+        DocumentEvent.to_state.in_(CLOSING_STATES),
+        DocumentEvent.at < cutoff,
     )
-    lead = select(Assignment.document_id, Unit.code).join(Unit, Unit.id == Assignment.unit_id).where(
-        Assignment.role == "lead"
-    ).subquery()
+    lead = lead_units(ids)
     open_docs = session.execute(
         select(IncomingDocument.id, IncomingDocument.arrival_number, IncomingDocument.symbol,
-               IncomingDocument.due_date, closed.c.closed_at, lead.c.code)
-        .outerjoin(closed, closed.c.document_id == IncomingDocument.id)
+               IncomingDocument.due_date, lead.c.unit_code)
         .outerjoin(lead, lead.c.document_id == IncomingDocument.id)
-        .where(period_clause(period, tz), audit_scope(user), IncomingDocument.received_at < cutoff)
+        .where(IncomingDocument.id.between(*ids), period_clause(period, tz), audit_scope(user),
+               IncomingDocument.received_at < cutoff, ~closed_before)
     ).all()
-    open_docs = [r for r in open_docs if r.closed_at is None or _parse(r.closed_at, dialect) >= cutoff]
-    doc_ids = [r.id for r in open_docs]
-    if not doc_ids:
+    if not open_docs:
         return []
+    info = {r.id: r for r in open_docs}
 
-    later_extensions: dict[tuple[int, int | None], list[dict]] = {}
-    for document_id, assignment_id, data in session.execute(
-        select(DocumentEvent.document_id, DocumentEvent.assignment_id, DocumentEvent.data)
+    # The deadline in force at the cutoff: what the first later change started from, else today's.
+    first_change: dict[tuple[int, int | None], str | None] = {}
+    for document_id, assignment_id, from_due_date in session.execute(
+        select(DocumentEvent.document_id, DocumentEvent.assignment_id,
+               DocumentEvent.data["from_due_date"].as_string())
         .where(DocumentEvent.action.in_(DEADLINE_ACTIONS), DocumentEvent.at >= cutoff,
-               DocumentEvent.document_id.in_(doc_ids))
+               DocumentEvent.document_id.between(*ids))
         .order_by(DocumentEvent.seq)
     ):
-        later_extensions.setdefault((document_id, assignment_id), []).append(data)
+        if document_id in info:
+            first_change.setdefault((document_id, assignment_id), from_due_date)
+
+    def due_at_cutoff(key: tuple[int, int | None], current: date | None) -> date | None:
+        if key in first_change:
+            earliest = first_change[key]
+            return date.fromisoformat(earliest) if earliest else None
+        return current
 
     rows: list[OverdueRow] = []
-    info = {r.id: r for r in open_docs}
     for r in open_docs:
-        due = _due_at_cutoff(r.due_date, later_extensions.get((r.id, None), []))
+        due = due_at_cutoff((r.id, None), r.due_date)
         if due is not None and due < as_of:
-            rows.append(OverdueRow("document", r.id, r.arrival_number, r.symbol, r.code, None, due,
+            rows.append(OverdueRow("document", r.id, r.arrival_number, r.symbol, r.unit_code, None, due,
                                    calendar.working_days_between(due, as_of)))
 
-    done = (
-        select(DocumentEvent.assignment_id, func.min(DocumentEvent.at).label("done_at"))
-        .where(DocumentEvent.action.in_(["complete", "acknowledge"]), DocumentEvent.assignment_id.is_not(None))
-        .group_by(DocumentEvent.assignment_id)
-        .subquery()
+    done_before = exists().where(
+        # An assignment's events are its document's, so they lie in the same id range; saying so
+        # keeps the planner from walking the whole log's assignment index.
+        DocumentEvent.document_id.between(*ids),
+        DocumentEvent.assignment_id == Assignment.id,
+        DocumentEvent.action.in_(["complete", "acknowledge"]),
+        DocumentEvent.at < cutoff,
     )
-    for a_id, document_id, unit_code, a_due, created_at, done_at in session.execute(
-        select(Assignment.id, Assignment.document_id, Unit.code, Assignment.due_date, Assignment.created_at,
-               done.c.done_at)
+    for a_id, document_id, unit_code, a_due in session.execute(
+        select(Assignment.id, Assignment.document_id, Unit.code, Assignment.due_date)
         .join(Unit, Unit.id == Assignment.unit_id)
-        .outerjoin(done, done.c.assignment_id == Assignment.id)
-        .where(Assignment.document_id.in_(doc_ids), Assignment.created_at < cutoff,
-               or_(done.c.done_at.is_(None), done.c.done_at >= cutoff))
+        .where(Assignment.document_id.between(*ids), Assignment.created_at < cutoff, ~done_before)
         .order_by(Assignment.id)
     ):
-        if done_at is not None and _parse(done_at, dialect) < cutoff:
+        if document_id not in info:
             continue
-        due = _due_at_cutoff(a_due, later_extensions.get((document_id, a_id), []))
+        due = due_at_cutoff((document_id, a_id), a_due)
         if due is not None and due < as_of:
             d = info[document_id]
             rows.append(OverdueRow("assignment", document_id, d.arrival_number, d.symbol, unit_code, a_id, due,
