@@ -90,6 +90,11 @@ def register_document(
         return earlier
     original = _original(session=session, symbol_key=symbol_key, issuer_key=issuer_key, document_date=data.document_date)
     if original is not None and not data.allow_duplicate:
+        # The original may be this very request's retry, committed by a concurrent attempt
+        # between the two checks above: then it is a replay, not a duplicate.
+        earlier = _replay(session=session, actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        if earlier is not None:
+            return earlier
         raise _duplicate(parsed.symbol, data, original)
 
     document = IncomingDocument(
