@@ -611,13 +611,13 @@ def capture_plans(args: argparse.Namespace, db: Database, period: tuple[date, da
                 elapsed = time.perf_counter() - started
                 recording[0] = False
                 statements = [(s, p) for s, p in captured if _heavy(s)]
+                seen.clear()
                 for i, (statement, parameters) in enumerate(statements, 1):
                     key = hashlib.sha256((statement + repr(parameters)).encode()).hexdigest()
                     if key in seen:
                         continue
                     seen.add(key)
-                    suffix = f"-{i}" if len(statements) > 1 else ""
-                    path = plans_dir / f"{db.backend}-{args.documents}-{name}{suffix}.txt"
+                    path = plans_dir / f"{db.backend}-{args.documents}-{name}-{i}-{_label(statement)}.txt"
                     plan = _explain(session, db.backend, statement, parameters)
                     shown = parameters if len(repr(parameters)) < 2000 else f"{repr(parameters)[:2000]}…"
                     path.write_text(f"-- {name}: statement {i} of {len(statements)}; in-process call took "
@@ -629,6 +629,37 @@ def capture_plans(args: argparse.Namespace, db: Database, period: tuple[date, da
     finally:
         engine.dispose()
     return written
+
+
+def _label(statement: str) -> str:
+    """A short name for what a statement does, for the plan's file name."""
+    head = statement.lstrip()
+    rules = [
+        ("min(incoming_documents.id +", "id-range"),
+        ("percentile_cont", "figures"),
+        ("lead(", "stays"),
+        ("from_due_date", "deadline-changes"),
+        ("document_events.to_state IN", "open-documents"),
+        ("FROM assignments JOIN units", "open-assignments" if "NOT (EXISTS" in statement else "assignments"),
+        ("document_events.action = ", "handed-over"),
+        ("registered_at", "facts"),
+    ]
+    if "count(*) FILTER" in statement:
+        return "figures"
+    if "ORDER BY incoming_documents.register_id" in statement:
+        return "book"
+    if head.startswith("SELECT count(*)"):
+        return "count"
+    for needle, label in rules:
+        if needle in statement:
+            return label
+    if head.startswith("SELECT incoming_documents.id \nFROM") or head.startswith("SELECT incoming_documents.id\nFROM"):
+        return "page-ids"
+    if "FROM assignments" in statement:
+        return "page-assignments"
+    if head.startswith("SELECT incoming_documents.id, incoming_documents.register_id"):
+        return "page-documents"
+    return "statement"
 
 
 def _heavy(statement: str) -> bool:
