@@ -138,10 +138,10 @@ def machine_facts(backend: str, conninfo: str | None) -> dict[str, object]:
         facts["packages"]["psycopg"] = psycopg.__version__  # type: ignore[index]
         with psycopg.connect(conninfo) as conn:
             facts["postgresql"] = conn.execute("SELECT version()").fetchone()[0]
-            facts["postgresql_settings"] = {n: f"{s}{u or ''}" for n, s, u in conn.execute(
-                "SELECT name, setting, unit FROM pg_settings WHERE name = ANY(%s) ORDER BY name",
+            facts["postgresql_settings"] = dict(conn.execute(
+                "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s) ORDER BY name",
                 (["shared_buffers", "work_mem", "effective_cache_size", "max_parallel_workers_per_gather",
-                  "jit", "random_page_cost", "maintenance_work_mem"],)).fetchall()}
+                  "jit", "random_page_cost", "maintenance_work_mem"],)).fetchall())
     else:
         import sqlite3
 
@@ -639,10 +639,12 @@ def _label(statement: str) -> str:
         ("percentile_cont", "figures"),
         ("lead(", "stays"),
         ("from_due_date", "deadline-changes"),
+        ("->>", "deadline-changes"),
+        ("JSON_EXTRACT", "deadline-changes"),
         ("document_events.to_state IN", "open-documents"),
+        ("registered_at", "facts"),
         ("FROM assignments JOIN units", "open-assignments" if "NOT (EXISTS" in statement else "assignments"),
         ("document_events.action = ", "handed-over"),
-        ("registered_at", "facts"),
     ]
     if "count(*) FILTER" in statement:
         return "figures"
@@ -824,6 +826,8 @@ def main(argv: list[str] | None = None) -> int:
             stop_server(server)
         if db.created and not args.keep:
             drop_database(args, db)
+        if db.backend == "postgresql":
+            shutil.rmtree(db.settings.data_dir, ignore_errors=True)  # only the server's secret key
         log_path.unlink(missing_ok=True)
 
 

@@ -340,23 +340,20 @@ def list_documents(
 ) -> tuple[list[IncomingDocument], int]:
     """A page of visible documents, newest arrival first (then id), and the total count.
 
-    The page is found on the bare table first (ids only: an index walk, with no joined eager
-    loading repeated for every row skipped over), then its documents are loaded by id. The total
-    needs no count when the page itself shows where the list ends (a short, non-empty page);
-    otherwise it is counted over ids only.
+    The page is found on the bare table (ids only: an index walk, with no joined eager loading
+    repeated for every row skipped over) in a subquery, and only its documents are loaded. The
+    total needs no count when the page itself shows where the list ends (a short, non-empty
+    page); otherwise it is counted over ids only.
     """
     query = document_query(
         session=session, user=user, filters=filters, today=today, tz=tz, delegators=delegators
     )
     ids_only = query.with_only_columns(IncomingDocument.id, maintain_column_froms=True)
-    ids = session.scalars(
-        ids_only.order_by(IncomingDocument.received_at.desc(), IncomingDocument.id.desc()).limit(limit).offset(offset)
-    ).all()
-    if ids and len(ids) < limit:
-        total = offset + len(ids)
+    page_ids = ids_only.order_by(IncomingDocument.received_at.desc(), IncomingDocument.id.desc()).limit(limit).offset(offset)
+    page = list(session.scalars(select(IncomingDocument).where(IncomingDocument.id.in_(page_ids.scalar_subquery()))))
+    page.sort(key=lambda d: (d.received_at, d.id), reverse=True)  # the subquery's order
+    if page and len(page) < limit:
+        total = offset + len(page)
     else:
         total = session.scalar(select(func.count()).select_from(ids_only.subquery())) or 0
-    if not ids:
-        return [], total
-    loaded = {d.id: d for d in session.scalars(select(IncomingDocument).where(IncomingDocument.id.in_(ids)))}
-    return [loaded[i] for i in ids], total
+    return page, total
