@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.api.schemas.documents import DocumentCreate, DocumentFilters
 from app.errors import Conflict, DuplicateDocument, Forbidden, NotFound, ValidationFailed
-from app.models import Assignment, DocumentEvent, IdempotencyKey, IncomingDocument, Register, Unit, User
+from app.models import Assignment, IdempotencyKey, IncomingDocument, Register, Unit, User
 from app.models.documents import SQLITE_SEARCH_TABLE
 from app.services import numbering
 from app.services.access import may_register_into, visible_documents
@@ -53,7 +53,13 @@ def register_document(
     tz: ZoneInfo,
     idempotency_key: str | None = None,
 ) -> Registration:
-    """Register an incoming document and give it the next arrival number of its register/year."""
+    """Register an incoming document and give it the next arrival number of its register/year.
+
+    Leaves the writes uncommitted; the caller should commit straight away, since from the
+    number on every other registration of the register and year waits for this transaction.
+    A race lost to a concurrent request (the same document, the same Idempotency-Key) rolls
+    the session's transaction back before answering with the duplicate or the replay.
+    """
     try:
         register = get_register(session=session, code=data.register_code)
     except NotFound as exc:
@@ -97,10 +103,9 @@ def register_document(
             return earlier
         raise _duplicate(parsed.symbol, data, original)
 
-    document = IncomingDocument(
-        register=register,
+    columns = dict(
+        register_id=register.id,
         year=year,
-        arrival_number=0,  # taken below, under the counter lock
         received_at=received_at,
         symbol=parsed.symbol,
         symbol_key=symbol_key,
@@ -121,53 +126,44 @@ def register_document(
         signer_position=data.signer_position,
         channel=data.channel.value,
         notes=data.notes,
+        case_file_code=None,
         state=DocumentState.registered.value,
         version=1,
         search_text=fold(f"{parsed.symbol} {data.summary} {data.issuer}"),
         duplicate_of_id=original.id if original is not None else None,
-        assignments=[],
-        # The session's own copy of the actor, so that reading the new document after the
-        # commit needs no query (the commit ends the transaction that held the counter).
-        created_by=session.get_one(User, actor.id),
+        created_by_id=actor.id,
         created_at=now,
         updated_at=now,
     )
-    numbering.ensure_counter(session=session, register_id=register.id, year=year)
+    event = dict(
+        seq=1,
+        action="register",
+        from_state=None,
+        to_state=DocumentState.registered.value,
+        actor_id=actor.id,
+        on_behalf_of_id=None,
+        assignment_id=None,
+        at=now,
+        comment=None,
+        data={
+            "register_code": register.code,
+            "year": year,
+            "due_date": data.due_date.isoformat() if data.due_date else None,
+        },
+    )
+    key = (
+        dict(user_id=actor.id, key=idempotency_key, request_hash=fingerprint, created_at=now)
+        if idempotency_key
+        else None
+    )
     try:
-        with session.begin_nested():
-            # The increment locks the counter row until the request commits; a failure below
-            # rolls the savepoint back and with it the number: numbers stay gapless.
-            document.arrival_number = numbering.take_next_number(session=session, register_id=register.id, year=year)
-            session.add(document)
-            session.flush()
-            session.add(
-                DocumentEvent(
-                    document_id=document.id,
-                    seq=1,
-                    action="register",
-                    from_state=None,
-                    to_state=DocumentState.registered.value,
-                    actor_id=actor.id,
-                    at=now,
-                    data={
-                        "register_code": register.code,
-                        "year": year,
-                        "arrival_number": document.arrival_number,
-                        "due_date": data.due_date.isoformat() if data.due_date else None,
-                    },
-                )
-            )
-            if idempotency_key:
-                session.add(
-                    IdempotencyKey(
-                        user_id=actor.id, key=idempotency_key, request_hash=fingerprint, document_id=document.id,
-                        created_at=now,
-                    )
-                )
-            session.flush()
+        # From here the register's counter row is locked until the caller commits.
+        numbered = numbering.insert_numbered(session=session, document=columns, event=event, idempotency=key)
     except IntegrityError as exc:
         # A concurrent request won a race the checks above could not see: the same
-        # Idempotency-Key (replay its document) or the same document (a duplicate).
+        # Idempotency-Key (replay its document) or the same document (a duplicate). The
+        # failed statement spoiled the transaction; rolling it back returns the number.
+        session.rollback()
         earlier = _replay(session=session, actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if earlier is not None:
             return earlier
@@ -177,6 +173,16 @@ def register_document(
         if original is not None:
             raise _duplicate(parsed.symbol, data, original) from exc
         raise Conflict("a concurrent registration conflicted with this one; retry the request") from exc
+    # The document as written, built here rather than read back: the caller commits (and so
+    # releases the counter) before presenting it, and presenting it then needs no query.
+    document = IncomingDocument(
+        **columns,
+        id=numbered.document_id,
+        arrival_number=numbered.arrival_number,
+        register=register,
+        created_by=actor,
+        assignments=[],
+    )
     return Registration(document, replayed=False)
 
 
