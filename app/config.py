@@ -66,8 +66,13 @@ class Settings(BaseSettings):
         """The token signing key: configured, or generated once and kept (mode 0600) in the data dir.
 
         Keeping it on disk means tokens survive a restart and several server processes on
-        the same data directory agree on it, without anyone committing a secret.
+        the same data directory agree on it, without anyone committing a secret. Read once
+        per process (every request checks a token); a new key takes a restart.
         """
+        return self._signing_key
+
+    @cached_property
+    def _signing_key(self) -> str:
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         self.ensure_data_dir()

@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
+    app.state.statement_sessionmaker = make_sessionmaker(engine, per_statement=True)
+    app.state.statement_read_sessionmaker = make_sessionmaker(engine, read_only=True, per_statement=True)
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, organisation, documents, workflow, attachments, delegations, calendar, audit, reports):

@@ -54,18 +54,22 @@ def revoke_delegation(*, session: Session, user: User, delegation_id: int) -> De
 
 
 def delegators_for(*, session: Session, user: User, today: date) -> list[User]:
-    """The users whose authority ``user`` holds today, oldest delegation first."""
-    return list(
-        session.scalars(
-            select(User)
-            .join(Delegation, Delegation.delegator_id == User.id)
-            .where(
-                Delegation.delegate_id == user.id,
-                Delegation.starts_on <= today,
-                Delegation.ends_on >= today,
-                Delegation.revoked_at.is_(None),
-                User.is_active.is_(True),
-            )
-            .order_by(Delegation.id)
-        ).unique()
-    )
+    """The users whose authority ``user`` holds today, oldest delegation first.
+
+    Asked on every request that shows a document's actions, and usually empty: the ids come
+    first (a plain column query), and users are loaded only when there are some.
+    """
+    ids = session.scalars(
+        select(Delegation.delegator_id)
+        .where(
+            Delegation.delegate_id == user.id,
+            Delegation.starts_on <= today,
+            Delegation.ends_on >= today,
+            Delegation.revoked_at.is_(None),
+        )
+        .order_by(Delegation.id)
+    ).all()
+    if not ids:
+        return []
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids), User.is_active.is_(True)))}
+    return list({i: users[i] for i in ids if i in users}.values())

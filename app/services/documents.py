@@ -94,14 +94,14 @@ def register_document(
     earlier = _replay(session=session, actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
     if earlier is not None:
         return earlier
-    original = _original(session=session, symbol_key=symbol_key, issuer_key=issuer_key, document_date=data.document_date)
-    if original is not None and not data.allow_duplicate:
+    original_id = _original(session=session, symbol_key=symbol_key, issuer_key=issuer_key, document_date=data.document_date)
+    if original_id is not None and not data.allow_duplicate:
         # The original may be this very request's retry, committed by a concurrent attempt
         # between the two checks above: then it is a replay, not a duplicate.
         earlier = _replay(session=session, actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if earlier is not None:
             return earlier
-        raise _duplicate(parsed.symbol, data, original)
+        raise _duplicate(parsed.symbol, data, original_id)
 
     columns = dict(
         register_id=register.id,
@@ -130,7 +130,7 @@ def register_document(
         state=DocumentState.registered.value,
         version=1,
         search_text=fold(f"{parsed.symbol} {data.summary} {data.issuer}"),
-        duplicate_of_id=original.id if original is not None else None,
+        duplicate_of_id=original_id,
         created_by_id=actor.id,
         created_at=now,
         updated_at=now,
@@ -167,11 +167,11 @@ def register_document(
         earlier = _replay(session=session, actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if earlier is not None:
             return earlier
-        original = _original(
+        original_id = _original(
             session=session, symbol_key=symbol_key, issuer_key=issuer_key, document_date=data.document_date
         )
-        if original is not None:
-            raise _duplicate(parsed.symbol, data, original) from exc
+        if original_id is not None:
+            raise _duplicate(parsed.symbol, data, original_id) from exc
         raise Conflict("a concurrent registration conflicted with this one; retry the request") from exc
     # The document as written, built here rather than read back: the caller commits (and so
     # releases the counter) before presenting it, and presenting it then needs no query.
@@ -200,10 +200,10 @@ def _replay(*, session: Session, actor: User, idempotency_key: str | None, finge
     return Registration(session.get_one(IncomingDocument, earlier.document_id), replayed=True)
 
 
-def _original(*, session: Session, symbol_key: str, issuer_key: str, document_date: date) -> IncomingDocument | None:
-    """The first registration of the same document (symbol, issuer, date), if any."""
+def _original(*, session: Session, symbol_key: str, issuer_key: str, document_date: date) -> int | None:
+    """The id of the first registration of the same document (symbol, issuer, date), if any."""
     return session.scalar(
-        select(IncomingDocument).where(
+        select(IncomingDocument.id).where(
             IncomingDocument.symbol_key == symbol_key,
             IncomingDocument.issuer_key == issuer_key,
             IncomingDocument.document_date == document_date,
@@ -212,11 +212,11 @@ def _original(*, session: Session, symbol_key: str, issuer_key: str, document_da
     )
 
 
-def _duplicate(symbol: str, data: DocumentCreate, original: IncomingDocument) -> DuplicateDocument:
+def _duplicate(symbol: str, data: DocumentCreate, original_id: int) -> DuplicateDocument:
     return DuplicateDocument(
         f"{symbol} of {data.issuer} dated {data.document_date.isoformat()} is already registered "
-        f"(id {original.id}); send allow_duplicate=true to register it again",
-        duplicate_of=original.id,
+        f"(id {original_id}); send allow_duplicate=true to register it again",
+        duplicate_of=original_id,
     )
 
 

@@ -14,10 +14,11 @@ on PostgreSQL (data-modifying CTEs), after which the caller commits at once.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, cast, func, insert, literal, select, update
+from sqlalchemy import JSON, ColumnElement, Select, bindparam, cast, func, insert, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -100,9 +101,32 @@ def _insert_numbered_in_one_statement(
     The row lock is taken by the statement that also does every write, so it is held for one
     statement and the commit, not for a round trip per write while Python runs in between.
     """
+    params = {
+        **{f"document_{name}": value for name, value in document.items()},
+        **{f"event_{name}": value for name, value in event.items()},
+        **{f"key_{name}": value for name, value in (idempotency or {}).items()},
+    }
+    row = session.execute(_one_statement(with_key=idempotency is not None), params).one()
+    return Numbered(row.id, row.arrival_number)
+
+
+def _columns(model: type, *, without: tuple[str, ...]) -> list[str]:
+    return [c.name for c in model.__table__.c if c.name not in without]  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _one_statement(*, with_key: bool) -> Select[tuple[int, int]]:
+    """The registering statement, built once: parameters ``document_<column>`` (every column
+    but ``id`` and ``arrival_number``), ``event_<column>`` (but ``id`` and ``document_id``)
+    and, ``with_key``, ``key_<column>`` (but ``id`` and ``document_id``)."""
+    document_columns = _columns(IncomingDocument, without=("id", "arrival_number"))
     counter = (
         pg_insert(RegisterCounter)
-        .values(register_id=document["register_id"], year=document["year"], last_number=1)
+        .values(
+            register_id=_param(IncomingDocument, "register_id", "document_"),
+            year=_param(IncomingDocument, "year", "document_"),
+            last_number=1,
+        )
         .on_conflict_do_update(
             index_elements=["register_id", "year"], set_={"last_number": RegisterCounter.last_number + 1}
         )
@@ -112,49 +136,47 @@ def _insert_numbered_in_one_statement(
     new_document = (
         insert(IncomingDocument)
         .from_select(
-            [*document, "arrival_number"],
-            select(*_literals(IncomingDocument, document), counter.c.last_number),
+            [*document_columns, "arrival_number"],
+            select(*(_param(IncomingDocument, c, "document_") for c in document_columns), counter.c.last_number),
         )
         .returning(IncomingDocument.id, IncomingDocument.arrival_number)
         .cte("new_document")
     )
+    event_columns = _columns(DocumentEvent, without=("id", "document_id", "data"))
     event_data = cast(
-        cast(literal(event["data"], JSON), JSONB).op("||")(
+        cast(bindparam("event_data", type_=JSON), JSONB).op("||")(
             func.jsonb_build_object("arrival_number", new_document.c.arrival_number)
         ),
         JSON,
     )
-    other_event_columns = {k: v for k, v in event.items() if k != "data"}
     new_event = (
         insert(DocumentEvent)
         .from_select(
-            [*other_event_columns, "data", "document_id"],
-            select(*_literals(DocumentEvent, other_event_columns), event_data, new_document.c.id),
+            [*event_columns, "data", "document_id"],
+            select(*(_param(DocumentEvent, c, "event_") for c in event_columns), event_data, new_document.c.id),
         )
         .cte("new_event")
     )
     statement = select(new_document.c.id, new_document.c.arrival_number).add_cte(new_event)
-    if idempotency is not None:
+    if with_key:
+        key_columns = _columns(IdempotencyKey, without=("id", "document_id"))
         new_key = (
             insert(IdempotencyKey)
             .from_select(
-                [*idempotency, "document_id"],
-                select(*_literals(IdempotencyKey, idempotency), new_document.c.id),
+                [*key_columns, "document_id"],
+                select(*(_param(IdempotencyKey, c, "key_") for c in key_columns), new_document.c.id),
             )
             .cte("new_key")
         )
         statement = statement.add_cte(new_key)
-    row = session.execute(statement).one()
-    return Numbered(row.id, row.arrival_number)
+    return statement
 
 
-def _literals(model: type, values: dict[str, Any]) -> list[Any]:
-    """Bound values cast to ``model``'s column types.
+def _param(model: type, column: str, prefix: str) -> ColumnElement[Any]:
+    """A parameter cast to ``model.column``'s type.
 
     The cast matters for NULLs: in ``INSERT … SELECT`` PostgreSQL types an untyped parameter
     in the select list as text, which no date or integer column accepts.
     """
-    columns = model.__table__.c  # type: ignore[attr-defined]
-    return [cast(literal(value, columns[name].type), columns[name].type).label(name) for name, value in values.items()]
-
-
+    type_ = model.__table__.c[column].type  # type: ignore[attr-defined]
+    return cast(bindparam(prefix + column, type_=type_), type_).label(column)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Register, RegisterClerk, Unit, User, UserRole
@@ -40,7 +40,11 @@ def get_user(*, session: Session, username: str) -> User | None:
     if "\x00" in username:
         # No username contains NUL (UserIn refuses it), and PostgreSQL cannot even compare such text.
         return None
-    return session.scalar(select(User).where(User.username == username))
+    # Roles joined in (one statement, not the relationship's second SELECT): every
+    # authenticated request loads its user.
+    return session.scalars(
+        select(User).options(joinedload(User.role_rows)).where(User.username == username)
+    ).unique().one_or_none()
 
 
 def list_users(*, session: Session) -> list[User]:
@@ -92,7 +96,8 @@ def ensure_default_register(*, session: Session) -> Register:
 
 
 def get_register(*, session: Session, code: str) -> Register:
-    register = session.scalar(select(Register).where(Register.code == code))
+    # Its clerks only when asked for (they matter for confidential registers alone).
+    register = session.scalar(select(Register).options(lazyload(Register.clerk_rows)).where(Register.code == code))
     if register is None:
         raise NotFound(f"register '{code}' does not exist")
     return register

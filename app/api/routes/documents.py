@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep
+from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep, StatementSessionDep
 from app.api.presenters import document_out, documents_out
 from app.api.problems import error_responses
 from app.api.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, DocumentId, Page
@@ -41,12 +41,15 @@ def register(
     body: DocumentCreate,
     response: Response,
     clerk: ClerkUser,
-    session: SessionDep,
+    session: StatementSessionDep,
     settings: SettingsDep,
     now: Now,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> DocumentOut:
     """Register an incoming document and give it the next arrival number (số đến)."""
+    # The session commits statement by statement on PostgreSQL: the service writes the
+    # document, its event and its key in one statement, so the register's counter is locked
+    # for that statement only. On SQLite the commit below ends the transaction.
     reader = identities_for(session=session, user=clerk, today=now.astimezone(settings.tz).date())
     result = svc.register_document(
         session=session, actor=clerk, data=body, now=now, tz=settings.tz, idempotency_key=idempotency_key
