@@ -6,8 +6,9 @@ One command, one fresh PostgreSQL database (dropped at the end):
 
 1. creates ``congvan_bench_<timestamp>``, runs the migrations, creates a clerk;
 2. starts uvicorn (``app.main:app``, ``--workers 2`` by default) on that database and drives
-   ``POST /api/v1/incoming-documents`` with N concurrent keep-alive clients for a fixed time,
-   every request a distinct valid document (received_at left to the server);
+   ``POST /api/v1/incoming-documents`` with N concurrent keep-alive connections for a fixed time,
+   every request a distinct valid document (received_at left to the server), from wrk (a C load
+   generator, when installed) or Python threads (``--http-client``);
 3. verifies the API's arrival numbers are exactly 1..N (no gap, no duplicate);
 4. runs the same transaction in raw SQL with N concurrent connections (pgbench with a
    generated script by default, or psycopg threads): lock+increment the counter row, insert
@@ -15,7 +16,8 @@ One command, one fresh PostgreSQL database (dropped at the end):
 5. prints a summary and writes ``bench/results/registration-<timestamp>.json``.
 
 Only the project's own dependencies and the stdlib are used (httpx, psycopg, uvicorn,
-SQLAlchemy); pgbench is the PostgreSQL client binary. See bench/README.md.
+SQLAlchemy); pgbench is the PostgreSQL client binary, wrk the Debian package of the HTTP
+benchmarking tool (``apt-get install -y wrk``). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import shlex
 import shutil
 import signal
 import socket
+import string
 import subprocess
 import sys
 import tempfile
@@ -140,9 +143,12 @@ class CpuAccountant:
     processes that exit during the window (pgbench's PostgreSQL backends, other people's
     test runs) are still counted up to their last sighting. Groups: the uvicorn server tree,
     PostgreSQL (backends of the benchmark database, and the shared WAL writer, checkpointer
-    etc.), pgbench, this process (the load generator), and everything else ("other jobs",
-    including backends of other databases: a busy neighbour makes every number here worse,
-    so it is reported).
+    etc.), pgbench, the load generator (this process, and wrk when it drives the API), and
+    everything else ("other jobs", including backends of other databases: a busy neighbour
+    makes every number here worse, so it is reported).
+
+    A child that exits inside the window (wrk) is read one last time from ``os.wait4`` via
+    ``child_exited``: /proc only had it up to the last sample before it exited.
     """
 
     def __init__(self, dbname: str, server_pid: int | None = None, interval: float = 0.5) -> None:
@@ -153,17 +159,21 @@ class CpuAccountant:
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
         self.group: dict[int, str] = {}
+        self.comm: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _classify(self, procs: dict[int, tuple[str, int, float, int]]) -> None:
         server = _descendants(procs, self.server_pid) if self.server_pid else set()
-        for pid, (comm, _ppid, cpu, _start) in procs.items():
+        for pid, (comm, ppid, cpu, _start) in procs.items():
             if pid not in self.group:
+                self.comm[pid] = comm
                 if pid == self.me:
                     self.group[pid] = "load_generator"
                 elif pid in server:
                     self.group[pid] = "server"
+                elif comm == "wrk" and ppid == self.me:
+                    self.group[pid] = "load_generator"
                 elif comm.startswith("postgres"):
                     self.group[pid] = self._postgres_group(pid)
                 elif comm == "pgbench":
@@ -209,21 +219,36 @@ class CpuAccountant:
         self._sample()
         self.busy1, self.total1 = _machine_times()
 
+    def child_exited(self, pid: int, cpu_s: float, comm: str) -> None:
+        """The whole CPU time of a load-generator child born and reaped inside the window
+        (``ru_utime + ru_stime`` from ``os.wait4``), replacing its last /proc reading."""
+        self.first[pid] = 0.0
+        self.last[pid] = cpu_s
+        self.group[pid] = "load_generator"
+        self.comm[pid] = comm
+
     def summary(self, done: int) -> dict[str, float]:
         groups: Counter[str] = Counter()
+        wrk = 0.0
         for pid, cpu in self.last.items():
             groups[self.group[pid]] += cpu - self.first.get(pid, 0.0)
+            if self.group[pid] == "load_generator" and self.comm.get(pid) == "wrk":
+                wrk += cpu - self.first.get(pid, 0.0)
         busy = (self.busy1 - self.busy0) / CLK_TCK
         capacity = (self.total1 - self.total0) / CLK_TCK
         out: dict[str, float] = {"machine_busy_s": round(busy, 3),
                                  "machine_utilisation_pct": round(100 * busy / capacity, 1) if capacity else 0.0}
         for name in ("server", "postgres", "pgbench", "load_generator", "other_jobs"):
             out[f"{name}_s"] = round(groups.get(name, 0.0), 3)
+        if wrk:
+            out["load_generator_wrk_s"] = round(wrk, 3)  # part of load_generator_s; the rest is this script
         out["unaccounted_s"] = round(busy - sum(groups.values()), 3)  # kernel threads, sub-interval processes
         out["other_jobs_pct_of_machine"] = round(100 * out["other_jobs_s"] / capacity, 1) if capacity else 0.0
         if done:
-            for name in ("server", "postgres", "pgbench", "load_generator", "other_jobs", "unaccounted", "machine_busy"):
-                out[f"{name}_ms_per_tx"] = round(1000 * out[f"{name}_s"] / done, 3)
+            for name in ("server", "postgres", "pgbench", "load_generator", "load_generator_wrk", "other_jobs",
+                         "unaccounted", "machine_busy"):
+                if f"{name}_s" in out:
+                    out[f"{name}_ms_per_tx"] = round(1000 * out[f"{name}_s"] / done, 3)
         return out
 
 
@@ -562,8 +587,9 @@ POSTERS = {"stdlib": _StdlibPoster, "httpx": _HttpxPoster}
 
 
 def drive_api(base_url: str, token: str, clients: int, duration: float, seq0: int,
-              document_date: date, http_client: str = "stdlib") -> tuple[list[ClientResult], float]:
-    """Run ``clients`` keep-alive client threads for ``duration`` seconds; returns results and elapsed."""
+              document_date: date, http_client: str = "stdlib") -> tuple[list[ClientResult], float, float]:
+    """Run ``clients`` keep-alive client threads for ``duration`` seconds; returns results, elapsed and
+    the start (perf_counter)."""
     results = [ClientResult() for _ in range(clients)]
     box: dict[str, float] = {}
     poster_class = POSTERS[http_client]
@@ -649,6 +675,371 @@ def summarise(results: list[ClientResult], elapsed: float, start: float) -> dict
         "rate_by_quarter_per_s": rate_by_quarter(results, start, elapsed),
         **latency_summary(latencies),
     }
+
+
+# --- the API side through wrk ------------------------------------------------------------------
+#
+# wrk is a C HTTP load generator (epoll, one event loop per thread, a LuaJIT state per thread):
+# the HTTP counterpart of pgbench, so neither side of the comparison is limited by a Python
+# client sharing the cores with the server. The Lua script below makes every request a distinct
+# document, counts responses by status, and times each 201 from the moment request() builds it
+# to the moment response() sees it (pairing them through the symbol echoed in the body), which
+# is what the Python clients measure. wrk's own latency histogram covers every response and is
+# adjusted for coordinated omission (stats_correct), so it is kept for reference only.
+#
+# wrk stops at -d and abandons the requests in flight, which the server may still commit: the
+# database would then hold up to --clients documents wrk never saw answered, and the 1..N check
+# could not be exact. So the script keeps its own clock (CLOCK_MONOTONIC through LuaJIT's FFI):
+# after ``duration`` seconds a thread sends nothing more (request() returns an empty string,
+# which wrk "writes" as zero bytes), waits for the answers to the POSTs it has in flight, and
+# stops its event loop; when every thread has stopped, this script sends wrk SIGINT, which
+# makes it print its report and call done() at once. -d is only a safety limit.
+
+WRK_DRAIN_LIMIT_S = 30  # added to -d: the longest wait for the last answers before wrk gives up
+WRK_JSON_MARK = "BENCH_WRK_JSON "
+WRK_SEQ_FORMAT = "%d/BC-BENCH%02d"  # Lua string.format of document_body()'s symbol
+
+WRK_LUA = r"""-- Generated by bench/registration.py for one wrk run; see run_wrk() there.
+local ffi = require("ffi")
+ffi.cdef [[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clk_id, bench_timespec *tp);
+int getpid(void);
+int gettid(void);
+]]
+local C = ffi.C
+local ts = ffi.new("bench_timespec")
+
+local function now()  -- seconds, CLOCK_MONOTONIC (Python's time.monotonic())
+   C.clock_gettime(1, ts)
+   return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
+end
+
+local PATH = $path
+local HEADERS = { ["Authorization"] = $authorization, ["Content-Type"] = "application/json" }
+local BODY_HEAD = $body_head
+local BODY_TAIL = $body_tail
+local SYMBOL = $symbol_format
+local MARK = $mark
+
+-- setup() and done() run in wrk's main Lua state; init(), request() and response() in each
+-- thread's own state. done() reads the per-thread globals below with thread:get().
+local threads = {}
+
+function setup(thread)
+   thread:set("thread_index", #threads)
+   threads[#threads + 1] = thread
+end
+
+posts, answered, unmatched, parked = 0, 0, 0, 0
+statuses, latencies, finished, first_errors = {}, {}, {}, {}
+start_s, deadline_s, last_s, drained_s = nil, nil, nil, nil
+
+local seq0, duration, seq = 0, 0, 0
+local sent_at = {}
+
+function init(args)
+   -- args holds what follows "--" on wrk's command line, name=value (wrk may pass the URL too)
+   local named = {}
+   for i = 0, #args do
+      local name, value = string.match(args[i] or "", "^(%w+)=(.*)$$")
+      if name then
+         named[name] = value
+      end
+   end
+   seq0 = assert(tonumber(named.seq0), "seq0=N missing")
+   duration = assert(tonumber(named.duration), "duration=S missing")
+end
+
+local function drain(t)
+   -- After the deadline, once every POST this thread sent has its answer, stop its loop.
+   if drained_s == nil and deadline_s ~= nil and t >= deadline_s and answered >= posts then
+      drained_s = t
+      wrk.thread:stop()
+   end
+end
+
+function request()
+   if C.gettid() == C.getpid() then
+      -- wrk builds one request in its main thread to check the script; it is never sent.
+      return wrk.format("POST", PATH, HEADERS, BODY_HEAD .. string.format(SYMBOL, 0, 0) .. BODY_TAIL)
+   end
+   local t = now()
+   if start_s == nil then
+      start_s, deadline_s = t, t + duration
+   end
+   if t >= deadline_s then
+      parked = parked + 1
+      drain(t)
+      return ""  -- nothing more on this connection
+   end
+   seq = seq + 1
+   posts = posts + 1
+   local symbol = string.format(SYMBOL, seq0 + seq, thread_index)
+   sent_at[symbol] = t
+   return wrk.format("POST", PATH, HEADERS, BODY_HEAD .. symbol .. BODY_TAIL)
+end
+
+function response(status, headers, body)
+   local t = now()
+   answered = answered + 1
+   last_s = t
+   local key = tostring(status)
+   statuses[key] = (statuses[key] or 0) + 1
+   if status == 201 then
+      finished[#finished + 1] = t
+      local symbol = string.match(body, '"symbol"%s*:%s*"([^"]*)"')
+      local t0 = symbol and sent_at[symbol]
+      if t0 then
+         sent_at[symbol] = nil
+         latencies[#latencies + 1] = t - t0
+      else
+         unmatched = unmatched + 1
+      end
+   elseif #first_errors < 3 then
+      first_errors[#first_errors + 1] = key .. ": " .. string.sub(body, 1, 300)
+   end
+   drain(t)
+end
+
+local function encode(v)
+   local kind = type(v)
+   if kind == "nil" then
+      return "null"
+   elseif kind == "boolean" then
+      return tostring(v)
+   elseif kind == "number" then
+      if v ~= v or v == math.huge or v == -math.huge then
+         return "null"
+      elseif v == math.floor(v) and math.abs(v) < 2 ^ 53 then
+         return string.format("%d", v)
+      end
+      return string.format("%.17g", v)
+   elseif kind == "string" then
+      local escaped = v:gsub('[%c"\\]', function(c)
+         if c == '"' or c == "\\" then
+            return "\\" .. c
+         end
+         return string.format("\\u%04x", c:byte())
+      end)
+      return '"' .. escaped .. '"'
+   elseif kind == "table" then
+      local parts = {}
+      if #v > 0 or next(v) == nil then
+         for i = 1, #v do
+            parts[i] = encode(v[i])
+         end
+         return "[" .. table.concat(parts, ",") .. "]"
+      end
+      for k, item in pairs(v) do
+         parts[#parts + 1] = encode(tostring(k)) .. ":" .. encode(item)
+      end
+      return "{" .. table.concat(parts, ",") .. "}"
+   end
+   return encode(tostring(v))
+end
+
+function done(summary, latency, requests)
+   local per_thread = {}
+   for i, thread in ipairs(threads) do
+      local t = {}
+      for _, name in ipairs({ "thread_index", "posts", "answered", "unmatched", "parked", "statuses",
+                              "latencies", "finished", "first_errors", "start_s", "deadline_s",
+                              "last_s", "drained_s" }) do
+         t[name] = thread:get(name)
+      end
+      per_thread[i] = t
+   end
+   local ms = function(us) return us / 1000 end
+   io.write(MARK, encode({
+      requests = summary.requests,
+      duration_us = summary.duration,
+      bytes = summary.bytes,
+      errors = summary.errors,
+      latency_ms = {
+         p50 = ms(latency:percentile(50)), p90 = ms(latency:percentile(90)),
+         p99 = ms(latency:percentile(99)), max = ms(latency.max), mean = ms(latency.mean),
+      },
+      threads = per_thread,
+   }), "\n")
+   io.flush()
+end
+"""
+
+
+def lua_string(value: str) -> str:
+    """A Lua string literal of ``value``'s UTF-8 bytes (decimal escapes for anything unusual)."""
+    out = []
+    for byte in value.encode():
+        out.append(chr(byte) if 32 <= byte < 127 and byte not in (34, 92) else f"\\{byte:03d}")
+    return '"' + "".join(out) + '"'
+
+
+def wrk_script(token: str, document_date: date) -> str:
+    """The Lua script: the body is document_body()'s JSON around the symbol, byte for byte."""
+    placeholder = "@@symbol@@"
+    template = json.dumps({**document_body(0, 0, document_date), "symbol": placeholder}, ensure_ascii=False)
+    head, tail = template.split(placeholder)
+    for client, seq in ((0, 1), (1, 1_000_123), (7, 42)):
+        lua_symbol = WRK_SEQ_FORMAT.replace("%d", str(seq), 1).replace("%02d", f"{client:02d}")
+        if head + lua_symbol + tail != json.dumps(document_body(client, seq, document_date), ensure_ascii=False):
+            raise AssertionError("the wrk body template does not match document_body()")
+    values = {"path": API_PATH, "authorization": f"Bearer {token}", "body_head": head, "body_tail": tail,
+              "symbol_format": WRK_SEQ_FORMAT, "mark": WRK_JSON_MARK}
+    return string.Template(WRK_LUA).substitute({k: lua_string(v) for k, v in values.items()})
+
+
+def wrk_version() -> str | None:
+    proc = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+    line = (proc.stdout or proc.stderr).splitlines()[0] if (proc.stdout or proc.stderr) else ""
+    return line.split(" Copyright")[0].strip() or None
+
+
+def wrk_threads_for(clients: int, threads: int) -> int:
+    """wrk gives every thread connections // threads connections: keep the count exact."""
+    return max(d for d in range(1, max(1, min(threads, clients)) + 1) if clients % d == 0)
+
+
+def _task_count(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
+
+
+def run_wrk(base_url: str, token: str, clients: int, threads: int, duration: float, seq0: int,
+            document_date: date, workdir: Path, tag: str) -> dict[str, object]:
+    """One wrk run of ``duration`` seconds; returns the same summary as summarise() plus ``wrk``."""
+    script = workdir / f"wrk-{tag}.lua"
+    script.write_text(wrk_script(token, document_date), encoding="utf-8")
+    out_path, err_path = workdir / f"wrk-{tag}.out", workdir / f"wrk-{tag}.err"
+    cmd = ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{math.ceil(duration) + WRK_DRAIN_LIMIT_S}s",
+           "--timeout", "60s", "--latency", "-s", str(script), base_url, "--", f"seq0={seq0}", f"duration={float(duration)!r}"]
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+    launched = time.monotonic()
+    status: int | None = None
+    usage = None
+    signalled = False
+    seen_workers = False
+    try:
+        while True:
+            pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                status = wait_status
+                break
+            if err_path.stat().st_size:
+                # A script that does not load makes wrk send GET / instead: never let it run.
+                time.sleep(0.2)
+                raise RuntimeError(f"wrk reported an error:\n{err_path.read_text(errors='replace')}")
+            tasks = _task_count(proc.pid)
+            seen_workers = seen_workers or tasks > 1
+            late = time.monotonic() >= launched + duration
+            if late and seen_workers and tasks <= 1 and not signalled:
+                # Every thread has had the answers to all its POSTs and stopped: report now.
+                os.kill(proc.pid, signal.SIGINT)
+                signalled = True
+            time.sleep(0.01 if late else 0.05)
+    finally:
+        if status is None:
+            proc.kill()
+            _, status, _ = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stdout = out_path.read_bytes().decode(errors="replace")
+    stderr = err_path.read_text(errors="replace")
+    line = next((ln for ln in stdout.splitlines() if ln.startswith(WRK_JSON_MARK)), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed (exit {proc.returncode}): {shlex.join(cmd)}\n{stdout}\n{stderr}")
+    data = json.loads(line[len(WRK_JSON_MARK):])
+    report = [ln for ln in stdout.splitlines() if not ln.startswith(WRK_JSON_MARK)]
+    return summarise_wrk(data, cmd, report, signalled, usage.ru_utime + usage.ru_stime, proc.pid, clients, threads)
+
+
+def summarise_wrk(data: dict, cmd: list[str], report: list[str], signalled: bool, cpu_s: float, pid: int,
+                  clients: int, threads: int) -> dict[str, object]:
+    # A Lua table has no key for a nil value: every per-thread field may be missing.
+    per_thread = [{"start_s": None, "deadline_s": None, "last_s": None, "drained_s": None, **t} for t in data["threads"]]
+    statuses: Counter[str] = Counter()
+    for t in per_thread:
+        statuses.update({str(k): int(v) for k, v in dict(t["statuses"] or {}).items()})
+    posts = sum(int(t["posts"]) for t in per_thread)
+    answered = sum(int(t["answered"]) for t in per_thread)
+    errors_by_kind = {k: int(v) for k, v in data["errors"].items()}
+    if posts > answered:
+        statuses["no_response"] = posts - answered  # sent, never answered: the server may have committed them
+    if errors_by_kind.get("connect"):
+        statuses["connect_error"] = errors_by_kind["connect"]
+    total = sum(statuses.values())
+    ok = statuses.get("201", 0)
+    starts = [t["start_s"] for t in per_thread if t["start_s"] is not None]
+    ends = [t["last_s"] for t in per_thread if t["last_s"] is not None]
+    start = min(starts, default=0.0)
+    elapsed = max(ends) - start if ends else 0.0
+    latencies = [v for t in per_thread for v in (t["latencies"] or [])]
+    unmatched = sum(int(t["unmatched"]) for t in per_thread)
+    checks = []
+    if answered != int(data["requests"]):
+        checks.append(f"the script saw {answered} responses, wrk counted {data['requests']}")
+    http_errors = sum(v for k, v in statuses.items() if k.isdigit() and int(k) > 399)
+    if http_errors != errors_by_kind.get("status", 0):
+        checks.append(f"the script saw {http_errors} responses > 399, wrk counted {errors_by_kind.get('status')}")
+    if not signalled:
+        checks.append("wrk ran until its -d safety limit: some thread never had all its answers")
+    if posts > answered:
+        checks.append(f"{posts - answered} POSTs got no response (abandoned by wrk or lost with the connection)")
+    if unmatched:
+        checks.append(f"{unmatched} responses 201 did not echo a symbol this run sent: no latency for them")
+    for kind in ("connect", "read", "write", "timeout"):
+        if errors_by_kind.get(kind):
+            checks.append(f"wrk socket errors: {kind} {errors_by_kind[kind]}")
+    return {
+        "requests": total,
+        "ok": ok,
+        "errors": total - ok,
+        "statuses": dict(statuses),
+        "first_errors": [e for t in per_thread for e in (t["first_errors"] or [])][:5],
+        "elapsed_s": round(elapsed, 3),
+        "rate_per_s": round(ok / elapsed, 1) if elapsed else 0.0,
+        "rate_by_quarter_per_s": (
+            rate_by_quarter([ClientResult(finished=t["finished"] or []) for t in per_thread], start, elapsed)
+            if elapsed else None
+        ),
+        **latency_summary(latencies),
+        "wrk": {
+            "command": shlex.join(cmd),
+            "threads": threads,
+            "connections": clients,
+            "pid": pid,
+            "cpu_s": round(cpu_s, 3),
+            "posts_sent": posts,
+            "responses": answered,
+            "requests_completed": int(data["requests"]),
+            "non_2xx_3xx": errors_by_kind.get("status", 0),
+            "socket_errors": {k: errors_by_kind.get(k, 0) for k in ("connect", "read", "write", "timeout")},
+            "duration_s": round(int(data["duration_us"]) / 1e6, 3),
+            "stopped_after_drain": signalled,
+            "drain_s": round(max(ends) - max(t["deadline_s"] for t in per_thread if t["deadline_s"]), 3)
+            if ends else None,
+            "unmatched_201": unmatched,
+            "latency_ms_all_responses_wrk": {k: round(float(v), 3) for k, v in data["latency_ms"].items()},
+            "checks": checks,
+            "report": report,
+        },
+    }
+
+
+def run_api_load(http_client: str, base_url: str, token: str, clients: int, duration: float, seq0: int,
+                 document_date: date, workdir: Path, wrk_threads: int, tag: str) -> dict[str, object]:
+    """Drive the API for ``duration`` seconds with the chosen client; returns summarise()'s dict."""
+    if http_client == "wrk":
+        if duration <= 0:
+            return {"requests": 0, "ok": 0, "errors": 0, "statuses": {}, "first_errors": [], "elapsed_s": 0.0,
+                    "rate_per_s": 0.0, "rate_by_quarter_per_s": None, **latency_summary([])}
+        return run_wrk(base_url, token, clients, wrk_threads, duration, seq0, document_date, workdir, tag)
+    results, elapsed, start = drive_api(base_url, token, clients, duration, seq0=seq0,
+                                        document_date=document_date, http_client=http_client)
+    return summarise(results, elapsed, start)
 
 
 # --- the raw SQL side --------------------------------------------------------------------------
@@ -880,7 +1271,8 @@ def print_summary(result: dict[str, object]) -> None:
     config = result["config"]
     print()
     print(f"registration benchmark  {result['timestamp']}  ({config['clients']} clients, "
-          f"{config['duration_s']} s per side, uvicorn workers={config['workers']}, app {config['app']})")
+          f"{config['duration_s']} s per side, uvicorn workers={config['workers']}, app {config['app']}, "
+          f"HTTP client {config['http_client']})")
     print(f"{'side':<28}{'ok':>10}{'errors':>10}{'req/s':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}"
           f"{'max ms':>10}")
     sides = [("API (HTTP, uvicorn)", result["api"])]
@@ -889,7 +1281,20 @@ def print_summary(result: dict[str, object]) -> None:
         print(f"{name:<28}{fmt(side['ok'])}{fmt(side['errors'])}{fmt(side['rate_per_s'])}{fmt(side['p50_ms'])}"
               f"{fmt(side['p90_ms'])}{fmt(side['p99_ms'])}{fmt(side['max_ms'])}")
     for name, side in sides:
-        print(f"rate by quarter of the window, {name}: {side['rate_by_quarter_per_s']} req/s")
+        quarters = side.get("rate_by_quarter_per_s")
+        print(f"rate by quarter of the window, {name}: {'-' if quarters is None else quarters} req/s")
+    api = result["api"]
+    if api.get("warmup_errors") or api.get("errors"):
+        print(f"API errors: warm-up {api.get('warmup_errors')}, measured {api['errors']}; statuses {api['statuses']}; "
+              f"first: {(api['first_errors'] or api.get('warmup_first_errors') or ['-'])[0]}")
+    for label, run in (("warm-up", api.get("warmup_wrk")), ("measured", api.get("wrk"))):
+        if run:
+            sockets = ", ".join(f"{k} {v}" for k, v in run["socket_errors"].items() if v) or "none"
+            print(f"wrk {label}: {run['posts_sent']} POSTs, {run['responses']} answered (wrk counted "
+                  f"{run['requests_completed']}, {run['non_2xx_3xx']} non-2xx/3xx, socket errors: {sockets}); "
+                  f"last answer {run['drain_s']} s after the deadline; wrk CPU {run['cpu_s']} s")
+            for check in run["checks"]:
+                print(f"  WARNING: wrk {label}: {check}")
     ratio = result["ratio_api_to_raw"]
     if ratio is not None:
         print(f"ratio API/raw ({result['raw']['driver']}) = {ratio:.3f}  (target >= {result['target_ratio']})  "
@@ -897,11 +1302,17 @@ def print_summary(result: dict[str, object]) -> None:
     for key, v in result["verification"].items():
         if v:
             print(f"verify {key:<4}: count={v['count']} min={v['min']} max={v['max']} distinct={v['distinct']} "
-                  f"events={v['events']} counter={v['counter']} -> {'OK' if v['gapless_unique'] else 'FAILED'}")
+                  f"events={v['events']} counter={v['counter']} expected={v['expected']} "
+                  f"-> {'OK' if v['gapless_unique'] else 'FAILED'}")
+            if v["expected"] is not None and v["expected"] != v["count"]:
+                print(f"  MISMATCH: the database holds {v['count']} documents of register {v['register']} but the "
+                      f"load generator counted {v['expected']} successes (warm-up + measured)")
     for name, side in sides:
         c = side["cpu"]
-        parts = ", ".join(f"{group.replace('_', ' ')} {c[f'{group}_ms_per_tx']}" for group in
-                          ("server", "postgres", "pgbench", "load_generator", "other_jobs")
+        parts = ", ".join(f"{group.replace('_', ' ')} {c[f'{group}_ms_per_tx']}"
+                          + (f" (of which wrk {c['load_generator_wrk_ms_per_tx']})"
+                             if group == "load_generator" and c.get("load_generator_wrk_ms_per_tx") else "")
+                          for group in ("server", "postgres", "pgbench", "load_generator", "other_jobs")
                           if c.get(f"{group}_ms_per_tx"))
         print(f"cpu  {name}: machine {c['machine_utilisation_pct']}% busy; CPU ms per registration: {parts}")
         if c["other_jobs_pct_of_machine"] > 10:
@@ -926,8 +1337,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app", default="app.main:app",
                         help="ASGI app for uvicorn (default app.main:app); another module:attr on PYTHONPATH "
                         "benchmarks a variant, e.g. a proposed change")
-    parser.add_argument("--http-client", choices=sorted(POSTERS), default="stdlib",
-                        help="API load generator: stdlib http.client (cheapest, default) or httpx")
+    parser.add_argument("--http-client", choices=sorted([*POSTERS, "wrk"]), default=None,
+                        help="API load generator: wrk (C, epoll; the HTTP counterpart of pgbench; default when "
+                        "installed), stdlib http.client threads (the default without wrk) or httpx threads")
+    parser.add_argument("--wrk-threads", type=int, default=2,
+                        help="wrk -t (default 2, like --pgbench-threads); lowered to divide --clients")
     parser.add_argument("--quiet-below", type=float, default=10,
                         help="before each side, wait while other work keeps the machine busier than this %% (default 10)")
     parser.add_argument("--quiet-wait", type=float, default=120,
@@ -940,6 +1354,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only, write no JSON")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     args = parser.parse_args(argv)
+    wrk_found = shutil.which("wrk") is not None
+    if args.http_client is None:
+        args.http_client = "wrk" if wrk_found else "stdlib"
+        if not wrk_found:
+            print("note: wrk not found (apt-get install -y wrk); driving the API with stdlib http.client threads")
+    elif args.http_client == "wrk" and not wrk_found:
+        parser.error("--http-client wrk: wrk is not installed (apt-get install -y wrk)")
+    wrk_threads = wrk_threads_for(args.clients, args.wrk_threads)
+    if args.http_client == "wrk" and wrk_threads != args.wrk_threads:
+        print(f"note: wrk -t {wrk_threads} instead of {args.wrk_threads}, so that each thread has the same "
+              f"number of the {args.clients} connections")
 
     # Make SIGTERM (and SIGINT where a background shell ignores it) unwind through the
     # finally below, so the server is stopped and the database dropped.
@@ -967,17 +1392,24 @@ def main(argv: list[str] | None = None) -> int:
         server = start_server(settings, args.workers, tmpdir / "uvicorn.log", args.app)
         token = login(server.base_url)
         print(f"uvicorn up at {server.base_url} with {args.workers} worker(s); warming up {args.warmup} s")
-        warm_results, _, _ = drive_api(server.base_url, token, args.clients, args.warmup, seq0=0,
-                                    document_date=document_date, http_client=args.http_client)
-        warm_ok = sum(len(r.latencies) for r in warm_results)
-        warm_errors = sum(sum(r.statuses.values()) for r in warm_results) - warm_ok
-        print(f"measuring the API for {args.duration} s")
+        # Warm-up and measured run use different symbol numbers (seq0), so no body repeats.
+        warm = run_api_load(args.http_client, server.base_url, token, args.clients, args.warmup, 0,
+                            document_date, tmpdir, wrk_threads, "warm")
+        warm_ok = int(warm["ok"])
+        warm_errors = int(warm["errors"])
+        print(f"measuring the API for {args.duration} s with {args.http_client}")
         with CpuAccountant(dbname, server.process.pid) as api_cpu, LockSampler(pg.conninfo(dbname)) as api_locks:
-            api_results, elapsed, api_start = drive_api(server.base_url, token, args.clients, args.duration, seq0=1_000_000,
-                                             document_date=document_date, http_client=args.http_client)
-        api = summarise(api_results, elapsed, api_start)
+            api = run_api_load(args.http_client, server.base_url, token, args.clients, args.duration, 1_000_000,
+                               document_date, tmpdir, wrk_threads, "run")
+        if "wrk" in api:
+            api_cpu.child_exited(int(api["wrk"].pop("pid")), float(api["wrk"]["cpu_s"]), "wrk")
+            api["warmup_wrk"] = warm.get("wrk")
+            if warm.get("wrk"):
+                warm["wrk"].pop("pid", None)
+        api["client"] = args.http_client
         api["warmup_ok"] = warm_ok
         api["warmup_errors"] = warm_errors
+        api["warmup_first_errors"] = warm["first_errors"]
         api["lock"] = api_locks.summary()
         api["cpu"] = api_cpu.summary(int(api["ok"]))
         stop_server(server)
@@ -1020,7 +1452,13 @@ def main(argv: list[str] | None = None) -> int:
             "config": {
                 "duration_s": args.duration, "clients": args.clients, "workers": args.workers, "app": args.app,
                 "warmup_s": args.warmup, "raw_driver": args.raw, "pgbench_threads": args.pgbench_threads,
-                "api_client": f"{args.clients} threads, one keep-alive {args.http_client} connection each",
+                "http_client": args.http_client,
+                "api_client": (
+                    f"{wrk_version()}: {wrk_threads} threads, {args.clients} keep-alive connections, one distinct "
+                    "document per request (Lua script)" if args.http_client == "wrk" else
+                    f"{args.clients} threads, one keep-alive {args.http_client} connection each"
+                ),
+                "wrk_threads": wrk_threads if args.http_client == "wrk" else None,
                 "database": dbname,
             },
             "machine": facts,
@@ -1035,6 +1473,11 @@ def main(argv: list[str] | None = None) -> int:
             "background_busy_pct": background,
             "notes": [
                 "rates count successful requests/transactions only; latencies are client-side, per request",
+                (
+                    "with wrk, api latencies are timed by its Lua script from building each request to its 201 "
+                    "response (paired through the symbol the response echoes); wrk's own histogram (all responses, "
+                    "corrected for coordinated omission) is under api.wrk.latency_ms_all_responses_wrk"
+                ),
                 (
                     "cpu.*: CPU seconds during the measured window by process group, sampled from /proc every "
                     "0.5 s; other_jobs is everything not ours (a busy neighbour skews every number)"

@@ -157,7 +157,7 @@ def register_book_export(
     lines = register_book.register_book(session=session, user=user, period=period, tz=settings.tz)
     name = f"so-den-{period.register_code or 'tat-ca'}-{period.date_from}-{period.date_to}"
     if output == "csv":
-        return csv_response(register_book.COLUMNS, (line.cells() for line in lines), f"{name}.csv")
+        return csv_response(register_book.COLUMNS, lines, f"{name}.csv")
     title = f"SỔ ĐĂNG KÝ VĂN BẢN ĐẾN — từ {period.date_from:%d/%m/%Y} đến {period.date_to:%d/%m/%Y}"
     return Response(
         register_book.register_book_xlsx(lines, title),
