@@ -225,3 +225,51 @@ def test_register_book_csv_and_xlsx(client, as_user, fixture_documents):
     assert sheet["F3"].value == "Báo cáo: Văn bản D1"
     assert sheet.max_row == 2 + 12
     assert client.get("/api/v1/audit/register-book", headers=as_user("specialist")).status_code == 403
+
+
+def test_register_book_cells_for_every_kind_of_line(client, as_user):
+    """The cells the book composes, written out by hand: receiving units lead first, then
+    cooperating, then informed (by code within a role), an unknown type as "Công văn", the
+    clerk's notes with the case file, a returned document's note. PostgreSQL composes them in
+    SQL and SQLite in Python; both must print these exact lines."""
+    from tests.conftest import document_body
+    from tests.workflow_helpers import DOCS, act
+
+    def register(**overrides):
+        response = client.post(DOCS, json=document_body(**overrides), headers=as_user("clerk"))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    today = datetime.now(HCM).date().isoformat()  # the day of the direction
+    ISSUER = "Ban chỉ đạo chương trình CNTT tỉnh Bình Dương"  # noqa: N806
+    directed = register(symbol="7/XYZ-ABC", notes="Bản chụp")
+    doc_id = directed["id"]
+    for username, action, extra in [
+        ("clerk", "submit", {}),
+        ("office_leader", "propose", {}),
+        ("leader", "direct", {"assignments": [{"unit_code": "VPB", "role": "inform"},
+                                               {"unit_code": "TTĐ", "role": "cooperate"},
+                                               {"unit_code": "VP", "role": "lead"},
+                                               {"unit_code": "LDB", "role": "cooperate"}]}),
+        ("unit_leader_vp", "assign", {}),
+        ("specialist", "complete", {}),
+        ("clerk", "archive", {"case_file_code": "HS-01"}),
+    ]:
+        assert act(client, as_user, doc_id, username, action, **extra).status_code == 200
+    returned = register(symbol="8/TB-ABC")
+    assert act(client, as_user, returned["id"], "clerk", "submit").status_code == 200
+    assert act(client, as_user, returned["id"], "office_leader", "return").status_code == 200
+
+    response = client.get("/api/v1/audit/register-book", params={"format": "csv", "from": "2013-08-01"},
+                          headers=as_user("auditor"))
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:]
+    by_symbol = {row[3]: row for row in rows}
+    assert by_symbol["7/XYZ-ABC"] == [
+        "2013-08-15", str(directed["arrival_number"]), ISSUER, "7/XYZ-ABC", "2013-08-12",
+        f"Công văn: {directed['summary']}", "VP, LDB, TTĐ, VPB", today, "", "Bản chụp; Hồ sơ HS-01",
+    ]
+    assert by_symbol["8/TB-ABC"] == [
+        "2013-08-15", str(returned["arrival_number"]), ISSUER, "8/TB-ABC", "2013-08-12",
+        f"Thông báo: {returned['summary']}", "", "", "", "Trả lại văn thư",
+    ]
