@@ -88,21 +88,16 @@ def register_document(
     fingerprint = request_fingerprint(data)
     year = received_day.year
 
-    # Everything that can refuse the request runs before the counter is taken: every
-    # registration of this register and year queues on that one row, so it is held only for
-    # the writes below, from the increment to the request's commit.
-    earlier = _replay(session=session, actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
-    if earlier is not None:
-        return earlier
-    original_id = _original(session=session, symbol_key=symbol_key, issuer_key=issuer_key, document_date=data.document_date)
-    if original_id is not None and not data.allow_duplicate:
-        # The original may be this very request's retry, committed by a concurrent attempt
-        # between the two checks above: then it is a replay, not a duplicate.
-        earlier = _replay(session=session, actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
-        if earlier is not None:
-            return earlier
-        raise _duplicate(parsed.symbol, data, original_id)
-
+    # Checks that need no query ran above. A retried Idempotency-Key and an already registered
+    # document are not looked for first: the unique indexes on the key and on the document's
+    # identity refuse them inside the registering statement, which then takes no number, and
+    # only then is the earlier registration looked up. The usual registration, neither a retry
+    # nor a duplicate, costs no lookup; a race between two such requests is settled the same way.
+    original_id = (
+        _original(session=session, symbol_key=symbol_key, issuer_key=issuer_key, document_date=data.document_date)
+        if data.allow_duplicate  # a knowing duplicate is registered with a link to its original
+        else None
+    )
     columns = dict(
         register_id=register.id,
         year=year,
@@ -160,9 +155,9 @@ def register_document(
         # From here the register's counter row is locked until the caller commits.
         numbered = numbering.insert_numbered(session=session, document=columns, event=event, idempotency=key)
     except IntegrityError as exc:
-        # A concurrent request won a race the checks above could not see: the same
-        # Idempotency-Key (replay its document) or the same document (a duplicate). The
-        # failed statement spoiled the transaction; rolling it back returns the number.
+        # The same Idempotency-Key (replay its document, even if the same document's identity
+        # is what tripped) or the same document (a duplicate), registered earlier or by a
+        # concurrent request. Rolling back returns the number.
         session.rollback()
         earlier = _replay(session=session, actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
         if earlier is not None:
