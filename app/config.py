@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=50, ge=1)
     token_ttl_minutes: int = Field(default=480, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
+    worker_threads: int = Field(
+        default=8,
+        ge=1,
+        description="Threads per server process for the API's blocking work (database calls). Fewer than "
+        "Starlette's 40 contend less for the interpreter under load (see bench/README.md).",
+    )
 
     @property
     def resolved_database_url(self) -> str:
