@@ -242,7 +242,7 @@ def test_register_book_cells_for_every_kind_of_line(client, as_user):
 
     today = datetime.now(HCM).date().isoformat()  # the day of the direction
     ISSUER = "Ban chỉ đạo chương trình CNTT tỉnh Bình Dương"  # noqa: N806
-    directed = register(symbol="7/XYZ-ABC", notes="Bản chụp")
+    directed = register(symbol="7/XYZ-ABC", notes='Bản chụp, "gấp"\nxem lại')
     doc_id = directed["id"]
     for username, action, extra in [
         ("clerk", "submit", {}),
@@ -263,11 +263,13 @@ def test_register_book_cells_for_every_kind_of_line(client, as_user):
     response = client.get("/api/v1/audit/register-book", params={"format": "csv", "from": "2013-08-01"},
                           headers=as_user("auditor"))
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:]
+    text = response.content.decode("utf-8-sig")
+    assert '"Bản chụp, ""gấp""\nxem lại; Hồ sơ HS-01"\r\n' in text  # quoted, quotes doubled, CRLF
+    rows = list(csv.reader(io.StringIO(text, newline="")))[1:]
     by_symbol = {row[3]: row for row in rows}
     assert by_symbol["7/XYZ-ABC"] == [
         "2013-08-15", str(directed["arrival_number"]), ISSUER, "7/XYZ-ABC", "2013-08-12",
-        f"Công văn: {directed['summary']}", "VP, LDB, TTĐ, VPB", today, "", "Bản chụp; Hồ sơ HS-01",
+        f"Công văn: {directed['summary']}", "VP, LDB, TTĐ, VPB", today, "", 'Bản chụp, "gấp"\nxem lại; Hồ sơ HS-01',
     ]
     assert by_symbol["8/TB-ABC"] == [
         "2013-08-15", str(returned["arrival_number"]), ISSUER, "8/TB-ABC", "2013-08-12",

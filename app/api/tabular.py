@@ -54,3 +54,20 @@ def _csv_blocks(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iter
             buffer.truncate()
     writer.writerows(block)
     yield buffer.getvalue().encode("utf-8")
+
+
+def csv_lines_response(header: Sequence[str], lines: Sequence[str], filename: str) -> Response:
+    """Like ``csv_response``, for lines already written as CSV (by the database): the BOM and
+    the header, then the lines, each ended with CRLF as the ``csv`` module ends them."""
+    return StreamingResponse(
+        _line_blocks(header, lines),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": attachment_disposition(filename)},
+    )
+
+
+def _line_blocks(header: Sequence[str], lines: Sequence[str]) -> Iterator[bytes]:
+    yield b"".join(_csv_blocks(header, ()))
+    for start in range(0, len(lines), CSV_BLOCK_LINES):
+        block = lines[start:start + CSV_BLOCK_LINES]
+        yield ("\r\n".join(block) + "\r\n").encode("utf-8")

@@ -14,7 +14,7 @@ from app.api.deps import Now, SessionDep, SettingsDep, require_roles
 from app.api.problems import error_responses
 from app.api.schemas import audit as schemas
 from app.api.schemas.common import CleanText, DocumentId, InputDate
-from app.api.tabular import CSV_MEDIA_TYPE, attachment_disposition, csv_response
+from app.api.tabular import CSV_MEDIA_TYPE, attachment_disposition, csv_lines_response, csv_response
 from app.errors import ValidationFailed
 from app.models import User
 from app.services.audit import figures, register_book, timeline
@@ -154,10 +154,14 @@ def register_book_export(
     """The incoming register for a period in Decree 30's columns: arrival date, số đến, issuer,
     number and symbol, document date, type and summary, receiving units, date handed over, receipt
     signature (blank, for the printed book), notes. Clerks may print it too."""
-    lines = register_book.register_book(session=session, user=user, period=period, tz=settings.tz)
     name = f"so-den-{period.register_code or 'tat-ca'}-{period.date_from}-{period.date_to}"
     if output == "csv":
+        written = register_book.register_book_csv_lines(session=session, user=user, period=period, tz=settings.tz)
+        if written is not None:
+            return csv_lines_response(register_book.COLUMNS, written, f"{name}.csv")
+        lines = register_book.register_book(session=session, user=user, period=period, tz=settings.tz)
         return csv_response(register_book.COLUMNS, lines, f"{name}.csv")
+    lines = register_book.register_book(session=session, user=user, period=period, tz=settings.tz)
     title = f"SỔ ĐĂNG KÝ VĂN BẢN ĐẾN — từ {period.date_from:%d/%m/%Y} đến {period.date_to:%d/%m/%Y}"
     return Response(
         register_book.register_book_xlsx(lines, title),

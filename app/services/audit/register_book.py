@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, and_, case, cast, func, literal, literal_column, select
+from sqlalchemy import ColumnElement, Date, Select, Text, and_, case, cast, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -114,9 +114,52 @@ def _register_book_in_python(
 def _register_book_in_sql(
     *, session: Session, user: User, period: AuditPeriod, tz: ZoneInfo, ids: IdRange
 ) -> list[RegisterLine]:
-    """PostgreSQL: the same lines, every cell made in one statement: each document's receiving
-    units (lead, cooperating, informed; then by code) and first direction aggregated over the
-    id range, local days from ``timezone()``, type names and notes composed in SQL."""
+    """PostgreSQL: the same lines, every cell made in one statement (see ``_cells_in_sql``)."""
+    cells, query = _cells_in_sql(user=user, period=period, tz=tz, ids=ids)
+    rows = session.connection().execute(query.add_columns(*cells)).all()
+    return [RegisterLine._make(row) for row in rows]
+
+
+def register_book_csv_lines(*, session: Session, user: User, period: AuditPeriod, tz: ZoneInfo) -> list[str] | None:
+    """The book's lines as CSV text written by PostgreSQL (RFC 4180 quoting, as Python's ``csv``
+    module writes them: a cell with a comma, a double quote or a line break is quoted, its
+    quotes doubled), in ``register_book``'s order. A year is about 100 000 lines; having the
+    database write them saves fetching and formatting them cell by cell here.
+
+    None on other databases: write ``register_book``'s lines with the ``csv`` module instead.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    tune_for_audit(session)
+    ids = id_range(session=session, period=period, tz=tz)
+    cells, query = _cells_in_sql(user=user, period=period, tz=tz, ids=ids)
+    line = func.concat_ws(",", *(
+        func.coalesce(func.to_char(c, "YYYY-MM-DD"), "") if i in _DATE_CELLS
+        else cast(c, Text) if i in _PLAIN_CELLS
+        else _csv_cell(c)
+        for i, c in enumerate(cells)
+    ))
+    return list(session.connection().execute(query.add_columns(line)).scalars())
+
+
+_DATE_CELLS = (0, 4, 7)  # received on, document date, handed over on: never quoted
+_PLAIN_CELLS = (1, 8)  # the arrival number, the blank signature: never quoted
+
+
+def _csv_cell(text: ColumnElement[str]) -> ColumnElement[str]:
+    return case(
+        (text.regexp_match('[,"\r\n]'), func.concat('"', func.replace(text, '"', '""'), '"')),
+        else_=func.coalesce(text, ""),
+    )
+
+
+def _cells_in_sql(
+    *, user: User, period: AuditPeriod, tz: ZoneInfo, ids: IdRange
+) -> tuple[list[ColumnElement[Any]], Select[Any]]:
+    """PostgreSQL: the ten cells of each line as expressions, and the ordered query over the
+    period's documents to add them to. Each document's receiving units (lead, cooperating,
+    informed; then by code) and first direction are aggregated over the id range, local days
+    come from ``timezone()``, type names and notes are composed in SQL."""
     role_rank = case({"lead": 0, "cooperate": 1, "inform": 2}, value=Assignment.role, else_=3)
     receivers = (
         select(Assignment.document_id,
@@ -136,21 +179,28 @@ def _register_book_in_sql(
     )
     type_name = case(TYPE_NAMES, value=IncomingDocument.document_type, else_="Công văn")
     state_note = case(_STATE_NOTES, value=IncomingDocument.state, else_=None)
-    rows = session.connection().execute(
-        select(cast(func.timezone(tz.key, IncomingDocument.received_at), Date), IncomingDocument.arrival_number,
-               IncomingDocument.issuer, IncomingDocument.symbol, IncomingDocument.document_date,
-               func.concat(type_name, ": ", IncomingDocument.summary),
-               func.coalesce(receivers.c.units, ""),
-               cast(func.timezone(tz.key, handed_over.c.at), Date),
-               literal(""),
-               func.concat_ws("; ", func.nullif(IncomingDocument.notes, ""), state_note,
-                              func.nullif(func.concat("Hồ sơ ", IncomingDocument.case_file_code), "Hồ sơ ")))
+    cells: list[ColumnElement[Any]] = [
+        cast(func.timezone(tz.key, IncomingDocument.received_at), Date),
+        IncomingDocument.arrival_number,
+        IncomingDocument.issuer,
+        IncomingDocument.symbol,
+        IncomingDocument.document_date,
+        func.concat(type_name, ": ", IncomingDocument.summary),
+        func.coalesce(receivers.c.units, ""),
+        cast(func.timezone(tz.key, handed_over.c.at), Date),
+        literal(""),
+        func.concat_ws("; ", func.nullif(IncomingDocument.notes, ""), state_note,
+                       func.nullif(func.concat("Hồ sơ ", IncomingDocument.case_file_code), "Hồ sơ ")),
+    ]
+    query = (
+        select()
+        .select_from(IncomingDocument)
         .outerjoin(receivers, receivers.c.document_id == IncomingDocument.id)
         .outerjoin(handed_over, handed_over.c.document_id == IncomingDocument.id)
         .where(IncomingDocument.id.between(*ids), and_(period_clause(period, tz), audit_scope(user)))
         .order_by(IncomingDocument.register_id, IncomingDocument.year, IncomingDocument.arrival_number)
-    ).all()
-    return [RegisterLine._make(row) for row in rows]
+    )
+    return cells, query
 
 
 class _LocalDays:
