@@ -222,7 +222,9 @@ def test_register_book_csv_and_xlsx(client, as_user, fixture_documents):
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet["A2"].value == "Ngày đến" and sheet["B3"].value == 1
-    assert sheet["F3"].value == "Báo cáo: Văn bản D1"
+    assert sheet["F3"].value == "Báo cáo: Văn bản D1" and sheet["F3"].alignment.wrap_text
+    assert sheet["A3"].value.date().isoformat() == "2026-04-24" and sheet["A3"].number_format == "DD/MM/YYYY"
+    assert sheet.freeze_panes == "A3"
     assert sheet.max_row == 2 + 12
     assert client.get("/api/v1/audit/register-book", headers=as_user("specialist")).status_code == 403
 
