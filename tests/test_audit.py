@@ -242,9 +242,10 @@ def test_register_book_cells_for_every_kind_of_line(client, as_user):
         assert response.status_code == 201, response.text
         return response.json()
 
-    today = datetime.now(HCM).date().isoformat()  # the day of the direction
+    today = datetime.now(HCM).date().isoformat()  # the day of the direction (run it away from midnight)
     ISSUER = "Ban chỉ đạo chương trình CNTT tỉnh Bình Dương"  # noqa: N806
-    directed = register(symbol="7/XYZ-ABC", notes='Bản chụp, "gấp"\nxem lại')
+    directed = register(symbol="7/XYZ-ABC", notes='Bản chụp, "gấp"\nxem lại',
+                        summary='V/v "Nóng", cần   xử lý; =1+1 ngay')
     doc_id = directed["id"]
     for username, action, extra in [
         ("clerk", "submit", {}),
@@ -273,6 +274,11 @@ def test_register_book_cells_for_every_kind_of_line(client, as_user):
         "2013-08-15", str(directed["arrival_number"]), ISSUER, "7/XYZ-ABC", "2013-08-12",
         f"Công văn: {directed['summary']}", "VP, LDB, TTĐ, VPB", today, "", 'Bản chụp, "gấp"\nxem lại; Hồ sơ HS-01',
     ]
+    # The line's bytes are exactly what Python's csv module writes for these cells (PostgreSQL
+    # writes the book's CSV itself).
+    expected_line = io.StringIO()
+    csv.writer(expected_line, lineterminator="\r\n").writerow(by_symbol["7/XYZ-ABC"])
+    assert "\r\n" + expected_line.getvalue() in text
     assert by_symbol["8/TB-ABC"] == [
         "2013-08-15", str(returned["arrival_number"]), ISSUER, "8/TB-ABC", "2013-08-12",
         f"Thông báo: {returned['summary']}", "", "", "", "Trả lại văn thư",

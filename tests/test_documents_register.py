@@ -2,6 +2,7 @@
 
 import unicodedata
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from app.models import DocumentEvent, IncomingDocument
 from tests.conftest import document_body
 
 URL = "/api/v1/incoming-documents"
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def register(client, headers, **overrides):
@@ -181,3 +183,79 @@ def test_idempotency_key_replays_the_same_document(client, as_user, engine):
     changed = client.post(URL, json=document_body(summary="khác"), headers=clerk)
     assert changed.status_code == 422
     assert changed.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_a_refused_registration_keeps_the_callers_earlier_work(client, as_user, engine):
+    """The service may run inside a larger transaction (the demo, an importer): a duplicate or a
+    replayed Idempotency-Key is undone on its own, and what the caller did before stays."""
+    from datetime import UTC, datetime
+
+    from app.api.schemas.documents import DocumentCreate
+    from app.errors import DuplicateDocument
+    from app.models import Unit
+    from app.services import organisation as org
+    from app.services.documents import register_document
+
+    first = client.post(URL, json=document_body(), headers={**as_user("clerk"), "Idempotency-Key": "k-outer"})
+    assert first.status_code == 201
+    body = DocumentCreate.model_validate(document_body())
+    now = datetime.now(UTC)
+    with make_sessionmaker(engine)() as session:
+        clerk = org.get_user(session=session, username="clerk")
+        org.create_unit(session=session, code="TMP1", name="Đơn vị tạm 1")
+        with pytest.raises(DuplicateDocument):
+            register_document(session=session, actor=clerk, data=body, now=now, tz=HCM)
+        org.create_unit(session=session, code="TMP2", name="Đơn vị tạm 2")
+        replay = register_document(session=session, actor=clerk, data=body, now=now, tz=HCM, idempotency_key="k-outer")
+        assert replay.replayed and replay.document.id == first.json()["id"]
+        session.commit()
+    with make_sessionmaker(engine)() as session:
+        codes = set(session.scalars(select(Unit.code).where(Unit.code.in_(["TMP1", "TMP2"]))))
+        assert codes == {"TMP1", "TMP2"}
+        for code in ("TMP1", "TMP2"):  # the units are shared by the session's tests
+            session.delete(session.scalar(select(Unit).where(Unit.code == code)))
+        session.commit()
+    assert client.post(URL, json=document_body(symbol="2/BC-BCĐ"), headers=as_user("clerk")).json()["arrival_number"] == 2
+
+
+def test_allow_duplicate_registers_even_when_the_original_commits_meanwhile(engine, staff):
+    """A knowing duplicate (allow_duplicate) whose original is committed by another request
+    between its look-up and its write is still registered, linked to that original — not
+    refused with "send allow_duplicate=true". On PostgreSQL the second write waits for the
+    first and then meets the identity index; on SQLite it waits for the write lock."""
+    import threading
+    import time as clock
+    from datetime import UTC, datetime
+
+    from app.api.schemas.documents import DocumentCreate
+    from app.services import organisation as org
+    from app.services.documents import register_document
+
+    now = datetime.now(UTC)
+    first_session = make_sessionmaker(engine)()
+    clerk = org.get_user(session=first_session, username="clerk")
+    first = register_document(session=first_session, actor=clerk, data=DocumentCreate.model_validate(document_body()),
+                              now=now, tz=HCM)
+    outcome: dict[str, object] = {}
+
+    def knowing_duplicate() -> None:
+        with make_sessionmaker(engine)() as session:
+            try:
+                result = register_document(
+                    session=session, actor=clerk, now=now, tz=HCM,
+                    data=DocumentCreate.model_validate(document_body(allow_duplicate=True)),
+                )
+                session.commit()
+                outcome["duplicate_of"] = result.document.duplicate_of_id
+                outcome["number"] = result.document.arrival_number
+            except Exception as exc:  # noqa: BLE001 - reported below
+                outcome["error"] = exc
+
+    second = threading.Thread(target=knowing_duplicate)
+    second.start()
+    clock.sleep(0.5)  # the second registration is now waiting for the first
+    first_session.commit()
+    first_session.close()
+    second.join(timeout=60)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome == {"duplicate_of": first.document.id, "number": 2}

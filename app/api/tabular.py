@@ -23,11 +23,19 @@ def attachment_disposition(filename: str) -> str:
 
 
 def csv_response(header: Sequence[str], rows: Iterable[Sequence[object]], filename: str) -> Response:
-    """UTF-8 with a BOM, so Excel shows Vietnamese correctly; commas, quotes and newlines quoted.
+    """UTF-8 with a BOM, so Excel shows Vietnamese correctly; commas, quotes and newlines quoted."""
+    return Response(
+        b"".join(_csv_blocks(header, rows)),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": attachment_disposition(filename)},
+    )
 
-    Streamed a block of lines at a time: a year's register book is about 100 000 lines, and
-    neither its whole text nor its bytes need to sit in memory at once.
-    """
+
+def csv_stream_response(header: Sequence[str], rows: Sequence[Sequence[object]], filename: str) -> Response:
+    """``csv_response`` streamed a block of lines at a time, for long tables already in memory
+    (a year's register book is about 100 000 lines): neither the whole text nor its bytes
+    need to exist at once. The caller should have closed its database session: the stream
+    outlives the endpoint, and FastAPI closes the session only after the last byte is sent."""
     return StreamingResponse(
         _csv_blocks(header, rows),
         media_type=CSV_MEDIA_TYPE,
@@ -57,8 +65,8 @@ def _csv_blocks(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iter
 
 
 def csv_lines_response(header: Sequence[str], lines: Sequence[str], filename: str) -> Response:
-    """Like ``csv_response``, for lines already written as CSV (by the database): the BOM and
-    the header, then the lines, each ended with CRLF as the ``csv`` module ends them."""
+    """Like ``csv_stream_response``, for lines already written as CSV (by the database): the BOM
+    and the header, then the lines, each ended with CRLF as the ``csv`` module ends them."""
     return StreamingResponse(
         _line_blocks(header, lines),
         media_type=CSV_MEDIA_TYPE,

@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, column, exists, func, or_, select, table
@@ -57,8 +58,8 @@ def register_document(
 
     Leaves the writes uncommitted; the caller should commit straight away, since from the
     number on every other registration of the register and year waits for this transaction.
-    A race lost to a concurrent request (the same document, the same Idempotency-Key) rolls
-    the session's transaction back before answering with the duplicate or the replay.
+    A refused write (the same document, the same Idempotency-Key) is undone on its own; what
+    the caller did before in the same transaction stays.
     """
     try:
         register = get_register(session=session, code=data.register_code)
@@ -151,23 +152,29 @@ def register_document(
         if idempotency_key
         else None
     )
-    try:
-        # From here the register's counter row is locked until the caller commits.
-        numbered = numbering.insert_numbered(session=session, document=columns, event=event, idempotency=key)
-    except IntegrityError as exc:
-        # The same Idempotency-Key (replay its document, even if the same document's identity
-        # is what tripped) or the same document (a duplicate), registered earlier or by a
-        # concurrent request. Rolling back returns the number.
-        session.rollback()
-        earlier = _replay(session=session, actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
-        if earlier is not None:
-            return earlier
-        original_id = _original(
-            session=session, symbol_key=symbol_key, issuer_key=issuer_key, document_date=data.document_date
-        )
-        if original_id is not None:
-            raise _duplicate(parsed.symbol, data, original_id) from exc
-        raise Conflict("a concurrent registration conflicted with this one; retry the request") from exc
+    for attempt in (1, 2):
+        try:
+            # From here the register's counter row is locked until the caller commits.
+            numbered = _write(session, document=columns, event=event, idempotency=key)
+            break
+        except IntegrityError as exc:
+            # The same Idempotency-Key (replay its document, even if the same document's
+            # identity is what tripped) or the same document (a duplicate), registered earlier
+            # or by a concurrent request. The failed write took no number.
+            earlier = _replay(session=session, actor=actor, idempotency_key=idempotency_key, fingerprint=fingerprint)
+            if earlier is not None:
+                return earlier
+            original_id = _original(
+                session=session, symbol_key=symbol_key, issuer_key=issuer_key, document_date=data.document_date
+            )
+            if original_id is not None and data.allow_duplicate and attempt == 1:
+                # The original was registered by a concurrent request after the look-up above:
+                # a knowing duplicate is registered all the same, linked to it.
+                columns["duplicate_of_id"] = original_id
+                continue
+            if original_id is not None:
+                raise _duplicate(parsed.symbol, data, original_id) from exc
+            raise Conflict("a concurrent registration conflicted with this one; retry the request") from exc
     # The document as written, built here rather than read back: the caller commits (and so
     # releases the counter) before presenting it, and presenting it then needs no query.
     document = IncomingDocument(
@@ -179,6 +186,25 @@ def register_document(
         assignments=[],
     )
     return Registration(document, replayed=False)
+
+
+def _write(
+    session: Session, *, document: dict[str, Any], event: dict[str, Any], idempotency: dict[str, Any] | None
+) -> numbering.Numbered:
+    """``numbering.insert_numbered``, undone alone if it fails.
+
+    In a per-statement session (the API on PostgreSQL) the failed statement undid itself and
+    the session is merely reset. In a transaction (SQLite, the demo, scripts) a savepoint keeps
+    whatever the caller did before the registration.
+    """
+    if session.connection().get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        try:
+            return numbering.insert_numbered(session=session, document=document, event=event, idempotency=idempotency)
+        except IntegrityError:
+            session.rollback()
+            raise
+    with session.begin_nested():
+        return numbering.insert_numbered(session=session, document=document, event=event, idempotency=idempotency)
 
 
 def _replay(*, session: Session, actor: User, idempotency_key: str | None, fingerprint: str) -> Registration | None:

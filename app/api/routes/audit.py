@@ -14,7 +14,13 @@ from app.api.deps import Now, SessionDep, SettingsDep, require_roles
 from app.api.problems import error_responses
 from app.api.schemas import audit as schemas
 from app.api.schemas.common import CleanText, DocumentId, InputDate
-from app.api.tabular import CSV_MEDIA_TYPE, attachment_disposition, csv_lines_response, csv_response
+from app.api.tabular import (
+    CSV_MEDIA_TYPE,
+    attachment_disposition,
+    csv_lines_response,
+    csv_response,
+    csv_stream_response,
+)
 from app.errors import ValidationFailed
 from app.models import User
 from app.services.audit import figures, register_book, timeline
@@ -157,11 +163,14 @@ def register_book_export(
     name = f"so-den-{period.register_code or 'tat-ca'}-{period.date_from}-{period.date_to}"
     if output == "csv":
         written = register_book.register_book_csv_lines(session=session, user=user, period=period, tz=settings.tz)
+        lines = None if written is not None else register_book.register_book(
+            session=session, user=user, period=period, tz=settings.tz)
+        session.close()  # everything is read: free the connection before the (long) download
         if written is not None:
             return csv_lines_response(register_book.COLUMNS, written, f"{name}.csv")
-        lines = register_book.register_book(session=session, user=user, period=period, tz=settings.tz)
-        return csv_response(register_book.COLUMNS, lines, f"{name}.csv")
+        return csv_stream_response(register_book.COLUMNS, lines or [], f"{name}.csv")
     lines = register_book.register_book(session=session, user=user, period=period, tz=settings.tz)
+    session.close()
     title = f"SỔ ĐĂNG KÝ VĂN BẢN ĐẾN — từ {period.date_from:%d/%m/%Y} đến {period.date_to:%d/%m/%Y}"
     return Response(
         register_book.register_book_xlsx(lines, title),
