@@ -30,3 +30,15 @@ def fold(value: str) -> str:
 def search_terms(query: str) -> list[str]:
     """Split a folded query into the words that must all occur."""
     return [term for term in fold(query).split(" ") if term]
+
+
+# Spreadsheet programs read a cell that starts with one of these as a formula ("CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: object) -> object:
+    """A text cell that cannot run as a formula when a spreadsheet opens it: text starting like
+    one gets a leading apostrophe, which Excel shows as text. Anything else is returned as is."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value

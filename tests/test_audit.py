@@ -259,7 +259,7 @@ def test_register_book_cells_for_every_kind_of_line(client, as_user):
         ("clerk", "archive", {"case_file_code": "HS-01"}),
     ]:
         assert act(client, as_user, doc_id, username, action, **extra).status_code == 200
-    returned = register(symbol="8/TB-ABC")
+    returned = register(symbol="8/TB-ABC", notes='=HYPERLINK("http://x")')
     assert act(client, as_user, returned["id"], "clerk", "submit").status_code == 200
     assert act(client, as_user, returned["id"], "office_leader", "return").status_code == 200
 
@@ -278,8 +278,9 @@ def test_register_book_cells_for_every_kind_of_line(client, as_user):
     # writes the book's CSV itself).
     expected_line = io.StringIO()
     csv.writer(expected_line, lineterminator="\r\n").writerow(by_symbol["7/XYZ-ABC"])
-    assert "\r\n" + expected_line.getvalue() in text
+    csv.writer(expected_line, lineterminator="\r\n").writerow(by_symbol["8/TB-ABC"])
+    assert expected_line.getvalue() in text
     assert by_symbol["8/TB-ABC"] == [
         "2013-08-15", str(returned["arrival_number"]), ISSUER, "8/TB-ABC", "2013-08-12",
-        f"Thông báo: {returned['summary']}", "", "", "", "Trả lại văn thư",
+        f"Thông báo: {returned['summary']}", "", "", "", "'=HYPERLINK(\"http://x\"); Trả lại văn thư",
     ]

@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 from fastapi.responses import Response, StreamingResponse
 
+from app.text import inert
+
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
@@ -23,7 +25,8 @@ def attachment_disposition(filename: str) -> str:
 
 
 def csv_response(header: Sequence[str], rows: Iterable[Sequence[object]], filename: str) -> Response:
-    """UTF-8 with a BOM, so Excel shows Vietnamese correctly; commas, quotes and newlines quoted."""
+    """UTF-8 with a BOM, so Excel shows Vietnamese correctly; commas, quotes and newlines quoted;
+    text that starts like a formula made inert (``app.text.inert``)."""
     return Response(
         b"".join(_csv_blocks(header, rows)),
         media_type=CSV_MEDIA_TYPE,
@@ -53,7 +56,7 @@ def _csv_blocks(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iter
     writer.writerow(header)
     block: list[Sequence[object]] = []
     for row in rows:
-        block.append(row)
+        block.append([inert(v) for v in row])
         if len(block) == CSV_BLOCK_LINES:
             writer.writerows(block)
             block.clear()

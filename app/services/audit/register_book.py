@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.models import Assignment, DocumentEvent, IncomingDocument, Unit, User
 from app.services.audit.facts import tune_for_audit
 from app.services.audit.scope import AuditPeriod, IdRange, audit_scope, id_range, period_clause
+from app.text import FORMULA_PREFIXES, inert
 
 # Decree 30, Appendix III (and legal document codes): the full names printed in the register.
 TYPE_NAMES = {
@@ -146,7 +147,10 @@ _DATE_CELLS = (0, 4, 7)  # received on, document date, handed over on: never quo
 _PLAIN_CELLS = (1, 8)  # the arrival number, the blank signature: never quoted
 
 
-def _csv_cell(text: ColumnElement[str]) -> ColumnElement[str]:
+def _csv_cell(value: ColumnElement[str]) -> ColumnElement[str]:
+    """A text cell as ``_csv_blocks`` writes it: made inert if it starts like a formula
+    (``app.text.inert``), then quoted if it holds a comma, a quote or a line break."""
+    text = case((func.left(value, 1).in_(FORMULA_PREFIXES), func.concat("'", value)), else_=value)
     return case(
         (text.regexp_match('[,"\r\n]'), func.concat('"', func.replace(text, '"', '""'), '"')),
         else_=func.coalesce(text, ""),
@@ -261,7 +265,7 @@ def register_book_xlsx(lines: list[RegisterLine], title: str) -> bytes:
     wrapped = Alignment(wrap_text=True, vertical="top")
     day_format = "DD/MM/YYYY"
     for line in lines:
-        cells: list[object] = [_plain(v) for v in line]
+        cells: list[object] = [inert(v) for v in line]
         for column in (0, 4, 7):
             if cells[column] is not None:
                 cells[column] = styled(cells[column], number_format=day_format)
@@ -272,8 +276,4 @@ def register_book_xlsx(lines: list[RegisterLine], title: str) -> bytes:
     return buffer.getvalue()
 
 
-def _plain(value: object) -> object:
-    """Text that starts like a formula must stay text in Excel (no formula injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+
