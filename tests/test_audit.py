@@ -242,7 +242,7 @@ def test_register_book_cells_for_every_kind_of_line(client, as_user):
         assert response.status_code == 201, response.text
         return response.json()
 
-    today = datetime.now(HCM).date().isoformat()  # the day of the direction (run it away from midnight)
+    direction_day_before = datetime.now(HCM).date().isoformat()
     ISSUER = "Ban chỉ đạo chương trình CNTT tỉnh Bình Dương"  # noqa: N806
     directed = register(symbol="7/XYZ-ABC", notes='Bản chụp, "gấp"\nxem lại',
                         summary='V/v "Nóng", cần   xử lý; =1+1 ngay')
@@ -259,6 +259,11 @@ def test_register_book_cells_for_every_kind_of_line(client, as_user):
         ("clerk", "archive", {"case_file_code": "HS-01"}),
     ]:
         assert act(client, as_user, doc_id, username, action, **extra).status_code == 200
+    # The direction was given today: the local day before and after the actions (the same day
+    # unless the test ran across midnight).
+    today = max(direction_day_before, datetime.now(HCM).date().isoformat())
+    if today != direction_day_before:
+        pytest.skip("ran across local midnight: the direction's day is ambiguous")
     returned = register(symbol="8/TB-ABC", notes='=HYPERLINK("http://x")')
     assert act(client, as_user, returned["id"], "clerk", "submit").status_code == 200
     assert act(client, as_user, returned["id"], "office_leader", "return").status_code == 200
