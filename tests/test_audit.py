@@ -285,6 +285,13 @@ def test_register_book_cells_for_every_kind_of_line(client, as_user):
     csv.writer(expected_line, lineterminator="\r\n").writerow(by_symbol["7/XYZ-ABC"])
     csv.writer(expected_line, lineterminator="\r\n").writerow(by_symbol["8/TB-ABC"])
     assert expected_line.getvalue() in text
+    # In the XLSX the same notes are plain text (a string cell, never a formula) with no apostrophe.
+    from openpyxl import load_workbook
+
+    xlsx = client.get("/api/v1/audit/register-book", params={"from": "2013-08-01"}, headers=as_user("auditor"))
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    notes = next(row[9] for row in sheet.iter_rows(min_row=3) if row[3].value == "8/TB-ABC")
+    assert notes.data_type == "s" and notes.value == '=HYPERLINK("http://x"); Trả lại văn thư'
     assert by_symbol["8/TB-ABC"] == [
         "2013-08-15", str(returned["arrival_number"]), ISSUER, "8/TB-ABC", "2013-08-12",
         f"Thông báo: {returned['summary']}", "", "", "", "'=HYPERLINK(\"http://x\"); Trả lại văn thư",
