@@ -44,9 +44,9 @@ from app.services.audit.facts import lead_units, tune_for_audit
 from app.services.audit.scope import (
     AuditPeriod,
     IdRange,
-    audit_scope,
+    documents_with_events,
     id_range,
-    period_clause,
+    state_changes,
 )
 from app.services.audit.workdays import (
     Day,
@@ -87,20 +87,13 @@ def _per_document(user: User, period: AuditPeriod, tz: ZoneInfo, ids: IdRange, *
         "submitted_us": DocumentEvent.action == "submit",
         "resolved_us": DocumentEvent.to_state == "resolved",
     }
-    return (
-        select(
-            IncomingDocument.id,
-            microseconds(IncomingDocument.received_at).label("received_us"),
-            *columns,
-            *(microseconds(func.min(case((firsts[name], DocumentEvent.at)))).label(name) for name in events),
-        )
-        .select_from(IncomingDocument)
-        .outerjoin(DocumentEvent, and_(DocumentEvent.document_id == IncomingDocument.id,
-                                       DocumentEvent.document_id.between(*ids)))
-        .where(IncomingDocument.id.between(*ids), period_clause(period, tz), audit_scope(user))
-        .group_by(IncomingDocument.id)
-        .subquery("per_document")
-    )
+    return documents_with_events(
+        IncomingDocument.id,
+        microseconds(IncomingDocument.received_at).label("received_us"),
+        *columns,
+        *(microseconds(func.min(case((firsts[name], DocumentEvent.at)))).label(name) for name in events),
+        user=user, period=period, tz=tz, ids=ids,
+    ).subquery("per_document")
 
 
 def processing_times(
@@ -224,21 +217,13 @@ def stage_durations(
     tune_for_audit(session)
     ids = id_range(session=session, period=period, tz=tz)
     entered_us = microseconds(DocumentEvent.at)
-    changes = (
-        select(
-            DocumentEvent.to_state.label("stage"),
-            entered_us.label("entered_us"),
-            func.lead(entered_us).over(partition_by=DocumentEvent.document_id, order_by=DocumentEvent.seq)
-            .label("left_us"),
-        )
-        .join(IncomingDocument, IncomingDocument.id == DocumentEvent.document_id)
-        .where(
-            DocumentEvent.document_id.between(*ids), IncomingDocument.id.between(*ids),
-            period_clause(period, tz), audit_scope(user),
-            or_(DocumentEvent.from_state.is_(None), DocumentEvent.from_state != DocumentEvent.to_state),
-        )
-        .subquery("changes")
-    )
+    changes = state_changes(
+        DocumentEvent.to_state.label("stage"),
+        entered_us.label("entered_us"),
+        func.lead(entered_us).over(partition_by=DocumentEvent.document_id, order_by=DocumentEvent.seq)
+        .label("left_us"),
+        user=user, period=period, tz=tz, ids=ids,
+    ).subquery("changes")
     entered, left = table.day_of(changes.c.entered_us), table.day_of(changes.c.left_us)
     seconds = seconds_between(changes.c.entered_us, changes.c.left_us)
     statement = (

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Subquery
 
@@ -14,9 +14,8 @@ from app.models import Assignment, DocumentEvent, IncomingDocument, Unit, User
 from app.services.audit.scope import (
     AuditPeriod,
     IdRange,
-    audit_scope,
+    documents_with_events,
     id_range,
-    period_clause,
 )
 
 FACT_COLUMNS = (
@@ -46,26 +45,15 @@ class DocumentFacts:
 def per_document(*, user: User, period: AuditPeriod, tz: ZoneInfo, ids: IdRange, columns=FACT_COLUMNS) -> Subquery:
     """``columns`` of every document in the period that the user's audit may count, with the first
     registration, submission and resolution from its events (NULL when it has none). ``ids`` is
-    the period's :func:`~app.services.audit.scope.id_range`.
-
-    The documents and their events are joined and grouped once: the documents come in primary key
-    order and the events in (document_id, seq) order, so PostgreSQL merges and aggregates them in
-    one pass instead of aggregating the events separately and hashing the result.
+    the period's :func:`~app.services.audit.scope.id_range`; see ``scope.documents_with_events``.
     """
-    return (
-        select(
-            *columns,
-            func.min(case((DocumentEvent.action == "register", DocumentEvent.at))).label("registered_at"),
-            func.min(case((DocumentEvent.action == "submit", DocumentEvent.at))).label("submitted_at"),
-            func.min(case((DocumentEvent.to_state == "resolved", DocumentEvent.at))).label("resolved_at"),
-        )
-        .select_from(IncomingDocument)
-        .outerjoin(DocumentEvent, and_(DocumentEvent.document_id == IncomingDocument.id,
-                                       DocumentEvent.document_id.between(*ids)))
-        .where(IncomingDocument.id.between(*ids), period_clause(period, tz), audit_scope(user))
-        .group_by(IncomingDocument.id)
-        .subquery("per_document")
-    )
+    return documents_with_events(
+        *columns,
+        func.min(case((DocumentEvent.action == "register", DocumentEvent.at))).label("registered_at"),
+        func.min(case((DocumentEvent.action == "submit", DocumentEvent.at))).label("submitted_at"),
+        func.min(case((DocumentEvent.to_state == "resolved", DocumentEvent.at))).label("resolved_at"),
+        user=user, period=period, tz=tz, ids=ids,
+    ).subquery("per_document")
 
 
 def tune_for_audit(session: Session) -> None:

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import DocumentEvent, IncomingDocument, User
+from app.models import DocumentEvent, User
 from app.models.base import UTCDateTime
 from app.services.audit import aggregates
 from app.services.audit.facts import DocumentFacts, document_facts
-from app.services.audit.scope import AuditPeriod, audit_scope, id_range, period_clause
+from app.services.audit.scope import AuditPeriod, id_range, state_changes
 from app.services.audit.stats import hours, mean, percentile, rate
 from app.services.audit.workdays import MemoCalendar
 from app.workflow.calendar import WorkingCalendar
@@ -199,22 +199,13 @@ def stage_durations(
             return _stage_rows({row[0]: row[1:] for row in computed})
     calendar = MemoCalendar(calendar)
     ids = id_range(session=session, period=period, tz=tz)
-    changes = (
-        select(
-            DocumentEvent.to_state.label("stage"),
-            DocumentEvent.at.label("entered_at"),
-            func.lead(DocumentEvent.at)
-            .over(partition_by=DocumentEvent.document_id, order_by=DocumentEvent.seq)
-            .label("left_at"),
-        )
-        .join(IncomingDocument, IncomingDocument.id == DocumentEvent.document_id)
-        .where(
-            DocumentEvent.document_id.between(*ids), IncomingDocument.id.between(*ids),
-            period_clause(period, tz), audit_scope(user),
-            or_(DocumentEvent.from_state.is_(None), DocumentEvent.from_state != DocumentEvent.to_state),
-        )
-        .subquery()
-    )
+    changes = state_changes(
+        DocumentEvent.to_state.label("stage"),
+        DocumentEvent.at.label("entered_at"),
+        func.lead(DocumentEvent.at).over(partition_by=DocumentEvent.document_id, order_by=DocumentEvent.seq)
+        .label("left_at"),
+        user=user, period=period, tz=tz, ids=ids,
+    ).subquery()
     stays: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
     convert = UTCDateTime().process_result_value
     dialect = session.get_bind().dialect

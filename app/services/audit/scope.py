@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import IncomingDocument, Register, User
+from app.models import DocumentEvent, IncomingDocument, Register, User
 from app.services.access import visible_documents
 from app.workflow.vocabulary import Confidentiality, Role
 
@@ -66,3 +67,42 @@ def id_range(*, session: Session, period: AuditPeriod, tz: ZoneInfo) -> IdRange:
         select(func.min(IncomingDocument.id + 0), func.max(IncomingDocument.id + 0)).where(period_clause(period, tz))
     ).one()
     return (low, high) if low is not None else (0, -1)
+
+
+def documents_with_events(
+    *columns: ColumnElement[Any], user: User, period: AuditPeriod, tz: ZoneInfo, ids: IdRange
+) -> Select[Any]:
+    """``columns`` — aggregates over each document's events among them — of every document in
+    the period that the user's audit may count, joined to its events and grouped by document.
+
+    The documents come in primary key order and the events in (document_id, seq) order, both
+    within the period's id range, so PostgreSQL merges and aggregates them in one pass instead
+    of aggregating the events separately and hashing the result. Shared by the Python and the
+    in-database figures, which must count the same documents.
+    """
+    return (
+        select(*columns)
+        .select_from(IncomingDocument)
+        .outerjoin(DocumentEvent, and_(DocumentEvent.document_id == IncomingDocument.id,
+                                       DocumentEvent.document_id.between(*ids)))
+        .where(IncomingDocument.id.between(*ids), period_clause(period, tz), audit_scope(user))
+        .group_by(IncomingDocument.id)
+    )
+
+
+def state_changes(
+    *columns: ColumnElement[Any], user: User, period: AuditPeriod, tz: ZoneInfo, ids: IdRange
+) -> Select[Any]:
+    """``columns`` over the events that move a document into a state (registering, or a change of
+    state; not the actions within one), of the period's documents the user's audit may count.
+    Shared by the Python and the in-database stage durations."""
+    return (
+        select(*columns)
+        .select_from(DocumentEvent)
+        .join(IncomingDocument, IncomingDocument.id == DocumentEvent.document_id)
+        .where(
+            DocumentEvent.document_id.between(*ids), IncomingDocument.id.between(*ids),
+            period_clause(period, tz), audit_scope(user),
+            or_(DocumentEvent.from_state.is_(None), DocumentEvent.from_state != DocumentEvent.to_state),
+        )
+    )
