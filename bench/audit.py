@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.config import Settings
+from bench.machine import CLK_TCK, busy_pct
 
 LEADER = "gen_lanhdao"
 LEADER_PASSWORD = "generated-password"  # the generator's default
@@ -150,23 +151,6 @@ def machine_facts(backend: str, conninfo: str | None) -> dict[str, object]:
 
 
 # --- other people's load ----------------------------------------------------------------------------
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def _machine_times() -> tuple[int, int]:
-    with open("/proc/stat") as fh:
-        cpu = [int(x) for x in fh.readline().split()[1:]]
-    return sum(cpu) - cpu[3] - cpu[4], sum(cpu)
-
-
-def busy_pct(seconds: float = 1.0) -> float:
-    """How busy the whole machine is (between requests nothing of ours runs)."""
-    busy0, total0 = _machine_times()
-    time.sleep(seconds)
-    busy1, total1 = _machine_times()
-    return round(100 * (busy1 - busy0) / max(1, total1 - total0), 1)
-
 
 def wait_for_quiet(limit_pct: float, max_wait: float) -> float:
     """Wait (at most ``max_wait`` s) until the machine is less than ``limit_pct`` busy; the last reading."""

@@ -55,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.config import Settings
 from app.text import fold
+from bench.machine import CLK_TCK, busy_pct, machine_times
 
 CLERK = "bench_clerk"
 PASSWORD = "bench password, not a secret"
@@ -102,7 +103,6 @@ def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def _proc_stat(pid: int) -> tuple[str, int, float, int] | None:
@@ -208,7 +208,7 @@ class CpuAccountant:
             self._sample()
 
     def __enter__(self) -> Self:
-        self.busy0, self.total0 = _machine_times()
+        self.busy0, self.total0 = machine_times()
         self._sample(initial=True)
         self._thread.start()
         return self
@@ -217,7 +217,7 @@ class CpuAccountant:
         self._stop.set()
         self._thread.join()
         self._sample()
-        self.busy1, self.total1 = _machine_times()
+        self.busy1, self.total1 = machine_times()
 
     def child_exited(self, pid: int, cpu_s: float, comm: str) -> None:
         """The whole CPU time of a load-generator child born and reaped inside the window
@@ -252,28 +252,14 @@ class CpuAccountant:
         return out
 
 
-def _machine_times() -> tuple[float, float]:
-    with open("/proc/stat") as fh:
-        cpu = [int(x) for x in fh.readline().split()[1:]]
-    return sum(cpu) - cpu[3] - cpu[4], sum(cpu)
-
-
-def background_busy_pct(seconds: float = 1.0) -> float:
-    """How busy the machine is with nothing of ours running (other jobs skew every number)."""
-    busy0, total0 = _machine_times()
-    time.sleep(seconds)
-    busy1, total1 = _machine_times()
-    return round(100 * (busy1 - busy0) / max(1, total1 - total0), 1)
-
-
 def wait_for_quiet(limit_pct: float, max_wait: float) -> list[float]:
     """Sample background load until it is under ``limit_pct`` or ``max_wait`` passes; returns the samples."""
-    samples = [background_busy_pct()]
+    samples = [busy_pct()]
     deadline = time.monotonic() + max_wait
     while samples[-1] > limit_pct and time.monotonic() < deadline:
         print(f"  machine is {samples[-1]}% busy with other work; waiting for it to settle")
         time.sleep(4)
-        samples.append(background_busy_pct())
+        samples.append(busy_pct())
     return samples
 
 
