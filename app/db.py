@@ -9,7 +9,10 @@ never queue behind the single writer.
 
 from __future__ import annotations
 
+import select
+
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
@@ -26,12 +29,40 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
         _configure_sqlite(engine)
         return engine
-    return create_engine(
-        url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
-    )
+    engine = create_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size)
+    event.listen(engine, "checkout", _refuse_connections_the_server_closed)
+    return engine
+
+
+def _refuse_connections_the_server_closed(dbapi_connection, _record, _proxy) -> None:  # noqa: ANN001
+    """Discard a pooled connection the server has closed (a restart, ``pg_terminate_backend``, an
+    idle timeout) before a request uses it; the pool then opens a new one.
+
+    The check is whether the idle connection's socket has anything to read: a healthy idle
+    connection has nothing, one the server closed has the end of the stream (or the server's
+    farewell message). A poll with no timeout costs microseconds, where SQLAlchemy's
+    ``pool_pre_ping`` costs a round trip per check-out: two per registration, measured at
+    9-15 % of its throughput. A connection that died silently (a network cut with no FIN) is
+    not caught here nor by a ping without a timeout; the failing request reports it and the
+    pool discards that connection.
+    """
+    try:
+        pending = _has_input(dbapi_connection.fileno())
+    except (OSError, ValueError) as exc:  # already closed on our side
+        raise DisconnectionError("the pooled connection is closed") from exc
+    if pending:
+        raise DisconnectionError("the server closed the pooled connection")
+
+
+def _has_input(fd: int) -> bool:
+    """Whether ``fd`` is readable now (or hung up). ``poll`` where there is one: ``select``
+    cannot take descriptors above 1023, which a busy server process reaches."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([fd], [], [], 0)
+    return bool(readable)
 
 
 def _configure_sqlite(engine: Engine) -> None:

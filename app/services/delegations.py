@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, NotFound, ValidationFailed
@@ -59,17 +59,21 @@ def delegators_for(*, session: Session, user: User, today: date) -> list[User]:
     Asked on every request that shows a document's actions, and usually empty: the ids come
     first (a plain column query), and users are loaded only when there are some.
     """
-    ids = session.scalars(
-        select(Delegation.delegator_id)
-        .where(
-            Delegation.delegate_id == user.id,
-            Delegation.starts_on <= today,
-            Delegation.ends_on >= today,
-            Delegation.revoked_at.is_(None),
-        )
-        .order_by(Delegation.id)
-    ).all()
+    ids = session.scalars(_DELEGATOR_IDS, {"user_id": user.id, "today": today}).all()
     if not ids:
         return []
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids), User.is_active.is_(True)))}
     return list({i: users[i] for i in ids if i in users}.values())
+
+
+# Built once: asked on every request that shows a document.
+_DELEGATOR_IDS = (
+    select(Delegation.delegator_id)
+    .where(
+        Delegation.delegate_id == bindparam("user_id"),
+        Delegation.starts_on <= bindparam("today"),
+        Delegation.ends_on >= bindparam("today"),
+        Delegation.revoked_at.is_(None),
+    )
+    .order_by(Delegation.id)
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -40,11 +40,15 @@ def get_user(*, session: Session, username: str) -> User | None:
     if "\x00" in username:
         # No username contains NUL (UserIn refuses it), and PostgreSQL cannot even compare such text.
         return None
-    # Roles joined in (one statement, not the relationship's second SELECT): every
-    # authenticated request loads its user.
-    return session.scalars(
-        select(User).options(joinedload(User.role_rows)).where(User.username == username)
-    ).unique().one_or_none()
+    return session.scalars(_USER_BY_NAME, {"username": username}).unique().one_or_none()
+
+
+# Every authenticated request loads its user, every registration its register: the statements
+# are built once (building one costs more than the cached compile that runs it), and the
+# user's roles are joined in (one statement, not the relationship's second SELECT).
+_USER_BY_NAME = select(User).options(joinedload(User.role_rows)).where(User.username == bindparam("username"))
+# Its clerks only when asked for (they matter for confidential registers alone).
+_REGISTER_BY_CODE = select(Register).options(lazyload(Register.clerk_rows)).where(Register.code == bindparam("code"))
 
 
 def list_users(*, session: Session) -> list[User]:
@@ -96,8 +100,7 @@ def ensure_default_register(*, session: Session) -> Register:
 
 
 def get_register(*, session: Session, code: str) -> Register:
-    # Its clerks only when asked for (they matter for confidential registers alone).
-    register = session.scalar(select(Register).options(lazyload(Register.clerk_rows)).where(Register.code == code))
+    register = session.scalar(_REGISTER_BY_CODE, {"code": code})
     if register is None:
         raise NotFound(f"register '{code}' does not exist")
     return register

@@ -1,0 +1,60 @@
+"""The connection pool on PostgreSQL: a connection the server closed is never handed to a request.
+
+The pool does not ping each connection it hands out (a round trip per check-out); it discards
+those whose socket shows the server hung up (``app.db._refuse_connections_the_server_closed``).
+This is what a database restart does to every pooled connection.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
+
+from tests.conftest import login
+
+
+def _terminate_other_backends(url: str) -> int:
+    """End every other session on this database, as a server restart would; wait until they are gone."""
+    killer = create_engine(url, poolclass=NullPool)
+    try:
+        with killer.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            ended = conn.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )).scalar_one()
+            for _ in range(100):
+                left = conn.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                )).scalar_one()
+                if left == 0:
+                    break
+                time.sleep(0.05)
+            return ended
+    finally:
+        killer.dispose()
+
+
+def test_requests_after_the_server_closed_every_pooled_connection_succeed(client, engine: Engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no server to close connections")
+    headers = login(client, "clerk")
+    # Fill the pool with a few idle connections: parallel requests would, one after another reuses one.
+    for _ in range(3):
+        assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    pool = client.app.state.engine.pool
+    assert pool.checkedin() >= 1, "the app's pool should hold an idle connection to be closed"
+
+    ended = _terminate_other_backends(engine.url.render_as_string(hide_password=False))
+    assert ended >= pool.checkedin()
+
+    for _ in range(pool.checkedin() + 2):
+        response = client.get("/api/v1/auth/me", headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["username"] == "clerk"
+    documents = client.get("/api/v1/incoming-documents", headers=headers)
+    assert documents.status_code == 200, documents.text
