@@ -42,7 +42,7 @@ def _refuse_connections_the_server_closed(dbapi_connection, _record, _proxy) -> 
     connection has nothing, one the server closed has the end of the stream (or the server's
     farewell message). A poll with no timeout costs microseconds, where SQLAlchemy's
     ``pool_pre_ping`` costs a round trip per check-out: two per registration, measured at
-    9-15 % of its throughput. A connection that died silently (a network cut with no FIN) is
+    9-20 % of its throughput. A connection that died silently (a network cut with no FIN) is
     not caught here nor by a ping without a timeout; the failing request reports it and the
     pool discards that connection.
     """
