@@ -48,7 +48,7 @@ def _refuse_connections_the_server_closed(dbapi_connection, _record, _proxy) -> 
     """
     try:
         pending = _has_input(dbapi_connection.fileno())
-    except (OSError, ValueError) as exc:  # already closed on our side
+    except Exception as exc:  # closed on our side: the driver's own error (psycopg.OperationalError)
         raise DisconnectionError("the pooled connection is closed") from exc
     if pending:
         raise DisconnectionError("the server closed the pooled connection")

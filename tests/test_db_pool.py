@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
+from app.db import make_engine
 from tests.conftest import login
 
 
@@ -58,3 +59,19 @@ def test_requests_after_the_server_closed_every_pooled_connection_succeed(client
         assert response.json()["username"] == "clerk"
     documents = client.get("/api/v1/incoming-documents", headers=headers)
     assert documents.status_code == 200, documents.text
+
+
+def test_a_pooled_connection_closed_on_our_side_is_replaced(settings):
+    if not settings.resolved_database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite's connections have no server side")
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as conn:
+            closed_underneath = conn.connection.dbapi_connection
+            first_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        closed_underneath.close()  # back in the pool, but closed
+        with engine.connect() as conn:
+            assert conn.connection.dbapi_connection is not closed_underneath
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != first_pid
+    finally:
+        engine.dispose()
