@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     )
     max_upload_mb: int = Field(default=50, ge=1)
     token_ttl_minutes: int = Field(default=480, ge=1)
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long a server process reuses the user it loaded for a bearer token (0: never). A "
+        "user deactivated or given other roles in the database keeps their old access for at most this long.",
+    )
     db_pool_size: int = Field(default=10, ge=1)
     worker_threads: int = Field(
         default=8,

@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from app import __doc__ as description
 from app.api.limits import UploadSizeLimit
 from app.api.problems import install_problem_handlers, use_problem_media_type
+from app.api.recent_users import RecentUsers
 from app.api.routes import (
     attachments,
     audit,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
     app.state.statement_sessionmaker = make_sessionmaker(engine, per_statement=True)
     app.state.statement_read_sessionmaker = make_sessionmaker(engine, read_only=True, per_statement=True)
+    app.state.recent_users = RecentUsers(settings.auth_cache_seconds)
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, organisation, documents, workflow, attachments, delegations, calendar, audit, reports):

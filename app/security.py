@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -33,11 +34,25 @@ def issue_token(settings: Settings, username: str) -> str:
     return jwt.encode(claims, settings.signing_key(), algorithm=ALGORITHM)
 
 
-def read_token(settings: Settings, token: str) -> str | None:
-    """The username a valid, unexpired token names, or None."""
+@dataclass(frozen=True)
+class TokenClaims:
+    username: str
+    expires_at: float  # Unix time
+
+
+def read_token_claims(settings: Settings, token: str) -> TokenClaims | None:
+    """Who a valid, unexpired token names and until when, or None."""
     try:
         claims = jwt.decode(token, settings.signing_key(), algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
     except jwt.PyJWTError:
         return None
-    sub = claims.get("sub")
-    return sub if isinstance(sub, str) else None
+    sub, exp = claims.get("sub"), claims.get("exp")
+    if not isinstance(sub, str) or not isinstance(exp, int | float):
+        return None
+    return TokenClaims(sub, float(exp))
+
+
+def read_token(settings: Settings, token: str) -> str | None:
+    """The username a valid, unexpired token names, or None."""
+    claims = read_token_claims(settings, token)
+    return claims.username if claims else None

@@ -7,14 +7,16 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from app.api.recent_users import RecentUsers
 from app.config import Settings
 from app.errors import Forbidden, NotAuthenticated
 from app.models import User
 from app.models.base import utcnow
-from app.security import read_token
+from app.security import read_token_claims
 from app.services.organisation import get_user
 from app.workflow.vocabulary import Role
 
@@ -67,25 +69,39 @@ SessionDep = Annotated[Session, Depends(get_session)]
 StatementSessionDep = Annotated[Session, Depends(get_statement_session)]
 
 
-def get_current_user(
+async def get_current_user(
     request: Request, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
-    """The token's user, loaded (with unit and roles) in a short read-only session of its own.
+    """The token's user, with unit and roles.
 
-    Not the request's session: on SQLite that one takes the write lock when it begins, and
-    FastAPI runs the endpoint on another worker thread than this dependency; a lock taken
-    here would be held while the request waits for a free thread, which under load are all
-    waiting for that lock. One statement, outside a transaction on PostgreSQL.
+    A token seen in the last few seconds gets the user loaded for it then (``RecentUsers``),
+    with no thread hand-off and no query; otherwise the user is loaded on a worker thread.
     """
     if not token:
         raise NotAuthenticated("a bearer token is required; get one from POST /api/v1/auth/token")
-    username = read_token(settings, token)
+    recent: RecentUsers = request.app.state.recent_users
+    user = recent.get(token)
+    if user is None:
+        user = await run_in_threadpool(_authenticate, request, settings, token, recent)
+    return user
+
+
+def _authenticate(request: Request, settings: Settings, token: str, recent: RecentUsers) -> User:
+    """Check the token and load its user in a short read-only session of its own.
+
+    Not the request's session: on SQLite that one takes the write lock when it begins, and
+    FastAPI runs the endpoint on another worker thread than this; a lock taken here would be
+    held while the request waits for a free thread, which under load are all waiting for that
+    lock. One statement, outside a transaction on PostgreSQL.
+    """
+    claims = read_token_claims(settings, token)
     user = None
-    if username:
+    if claims:
         with request.app.state.statement_read_sessionmaker() as session:
-            user = get_user(session=session, username=username)
-    if user is None or not user.is_active:
+            user = get_user(session=session, username=claims.username)
+    if claims is None or user is None or not user.is_active:
         raise NotAuthenticated("the token is invalid or expired")
+    recent.put(token, user, token_expires_at=claims.expires_at)
     return user
 
 
