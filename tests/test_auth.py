@@ -1,5 +1,7 @@
 """Logging in, tokens, and the rule that everything but a few public paths needs one."""
 
+from contextlib import contextmanager
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -10,7 +12,7 @@ from app.main import create_app
 from app.models import User
 from app.services import organisation as org
 from app.workflow.vocabulary import Role
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, login
 
 PROTECTED = [
     ("GET", "/api/v1/auth/me"),
@@ -81,12 +83,17 @@ def _deactivate(engine, username: str) -> None:
         conn.execute(update(User).where(User.username == username).values(is_active=False))
 
 
-def test_a_deactivated_user_is_refused_at_once_without_the_cache(settings, engine):
-    _user_leaving(engine, "leaving_clerk")
-    app = create_app(settings.model_copy(update={"auth_cache_seconds": 0}))
+@contextmanager
+def _client_of_a_leaving_clerk(settings, engine, username: str, cache_seconds: float):
+    """An app whose auth cache keeps users ``cache_seconds``, its client, and an active clerk's headers."""
+    _user_leaving(engine, username)
+    app = create_app(settings.model_copy(update={"auth_cache_seconds": cache_seconds}))
     with TestClient(app) as client:
-        token = client.post("/api/v1/auth/token", data={"username": "leaving_clerk", "password": PASSWORD})
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        yield app, client, login(client, username)
+
+
+def test_a_deactivated_user_is_refused_at_once_without_the_cache(settings, engine):
+    with _client_of_a_leaving_clerk(settings, engine, "leaving_clerk", 0) as (app, client, headers):
         assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
         _deactivate(engine, "leaving_clerk")
         refused = client.get("/api/v1/auth/me", headers=headers)
@@ -99,11 +106,7 @@ def test_a_deactivated_user_is_refused_at_once_without_the_cache(settings, engin
 def test_the_cache_serves_a_token_for_its_window_only(settings, engine):
     """Within the window the user loaded for a token is reused (a deactivation shows once it
     ends, here forced by ``forget_all``); how the window ends is tested on ``RecentUsers`` below."""
-    _user_leaving(engine, "leaving_clerk_2")
-    app = create_app(settings.model_copy(update={"auth_cache_seconds": 60}))
-    with TestClient(app) as client:
-        token = client.post("/api/v1/auth/token", data={"username": "leaving_clerk_2", "password": PASSWORD})
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    with _client_of_a_leaving_clerk(settings, engine, "leaving_clerk_2", 60) as (app, client, headers):
         assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
         assert len(app.state.recent_users) == 1
         _deactivate(engine, "leaving_clerk_2")
