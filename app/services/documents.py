@@ -35,6 +35,21 @@ class Registration:
     replayed: bool  # True when an Idempotency-Key retry returned the earlier document
 
 
+@dataclass
+class RegistrationRows:
+    """What registering a document writes, as column values: the document's, its ``register``
+    event's and its Idempotency-Key's (None without one); the arrival number and ids come from
+    the database."""
+
+    document: dict[str, Any]
+    event: dict[str, Any]
+    idempotency: dict[str, Any] | None
+    symbol: str  # as parsed
+    symbol_key: str
+    issuer_key: str
+    fingerprint: str
+
+
 def identity_keys(symbol: str, issuer: str) -> tuple[str, str]:
     """Folded symbol and issuer: what makes two registrations the same document."""
     return fold(symbol).replace(" ", ""), fold(issuer)
@@ -43,6 +58,83 @@ def identity_keys(symbol: str, issuer: str) -> tuple[str, str]:
 def request_fingerprint(data: DocumentCreate) -> str:
     canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def registration_rows(
+    *, register: Register, actor: User, data: DocumentCreate, now: datetime, tz: ZoneInfo, idempotency_key: str | None
+) -> RegistrationRows:
+    """The checks that need no query, then the rows registering writes but for the arrival
+    number and the ids. No session: the API's endpoints and the benchmarks' variants share it."""
+    received_at = data.received_at or now
+    received_day = received_at.astimezone(tz).date()
+    if received_at > now + CLOCK_SKEW:
+        raise ValidationFailed("received_at", "must not be in the future")
+    if data.document_date > now.astimezone(tz).date():
+        raise ValidationFailed("document_date", "must not be in the future")
+    if data.document_date > received_day:
+        raise ValidationFailed("document_date", "must not be after the arrival date")
+    if data.due_date is not None and data.due_date < received_day:
+        raise ValidationFailed("due_date", "must not be before the arrival date")
+
+    parsed = parse_symbol(data.symbol)
+    symbol_key, issuer_key = identity_keys(parsed.symbol, data.issuer)
+    fingerprint = request_fingerprint(data)
+    year = received_day.year
+
+    columns = dict(
+        register_id=register.id,
+        year=year,
+        received_at=received_at,
+        symbol=parsed.symbol,
+        symbol_key=symbol_key,
+        document_number=parsed.document_number,
+        document_type=parsed.document_type,
+        issuer_code=parsed.issuer_code,
+        symbol_year=parsed.year,
+        symbol_warning=parsed.warning,
+        document_date=data.document_date,
+        issuer=data.issuer,
+        issuer_key=issuer_key,
+        summary=data.summary,
+        urgency=data.urgency.value,
+        confidentiality=data.confidentiality.value,
+        due_date=data.due_date,
+        page_count=data.page_count,
+        signer_name=data.signer_name,
+        signer_position=data.signer_position,
+        channel=data.channel.value,
+        notes=data.notes,
+        case_file_code=None,
+        state=DocumentState.registered.value,
+        version=1,
+        search_text=fold(f"{parsed.symbol} {data.summary} {data.issuer}"),
+        duplicate_of_id=None,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    event = dict(
+        seq=1,
+        action="register",
+        from_state=None,
+        to_state=DocumentState.registered.value,
+        actor_id=actor.id,
+        on_behalf_of_id=None,
+        assignment_id=None,
+        at=now,
+        comment=None,
+        data={
+            "register_code": register.code,
+            "year": year,
+            "due_date": data.due_date.isoformat() if data.due_date else None,
+        },
+    )
+    key = (
+        dict(user_id=actor.id, key=idempotency_key, request_hash=fingerprint, created_at=now)
+        if idempotency_key
+        else None
+    )
+    return RegistrationRows(columns, event, key, parsed.symbol, symbol_key, issuer_key, fingerprint)
 
 
 def register_document(
@@ -73,83 +165,19 @@ def register_document(
             f"a {data.confidentiality.value} document must go in a confidential register, not '{register.code}'",
         )
 
-    received_at = data.received_at or now
-    received_day = received_at.astimezone(tz).date()
-    if received_at > now + CLOCK_SKEW:
-        raise ValidationFailed("received_at", "must not be in the future")
-    if data.document_date > now.astimezone(tz).date():
-        raise ValidationFailed("document_date", "must not be in the future")
-    if data.document_date > received_day:
-        raise ValidationFailed("document_date", "must not be after the arrival date")
-    if data.due_date is not None and data.due_date < received_day:
-        raise ValidationFailed("due_date", "must not be before the arrival date")
-
-    parsed = parse_symbol(data.symbol)
-    symbol_key, issuer_key = identity_keys(parsed.symbol, data.issuer)
-    fingerprint = request_fingerprint(data)
-    year = received_day.year
-
+    rows = registration_rows(
+        register=register, actor=actor, data=data, now=now, tz=tz, idempotency_key=idempotency_key
+    )
+    columns, event, key = rows.document, rows.event, rows.idempotency
+    symbol_key, issuer_key, fingerprint = rows.symbol_key, rows.issuer_key, rows.fingerprint
     # Checks that need no query ran above. A retried Idempotency-Key and an already registered
     # document are not looked for first: the unique indexes on the key and on the document's
     # identity refuse them inside the registering statement, which then takes no number, and
     # only then is the earlier registration looked up. The usual registration, neither a retry
     # nor a duplicate, costs no lookup; a race between two such requests is settled the same way.
-    original_id = (
+    columns["duplicate_of_id"] = original_id = (
         _original(session=session, symbol_key=symbol_key, issuer_key=issuer_key, document_date=data.document_date)
         if data.allow_duplicate  # a knowing duplicate is registered with a link to its original
-        else None
-    )
-    columns = dict(
-        register_id=register.id,
-        year=year,
-        received_at=received_at,
-        symbol=parsed.symbol,
-        symbol_key=symbol_key,
-        document_number=parsed.document_number,
-        document_type=parsed.document_type,
-        issuer_code=parsed.issuer_code,
-        symbol_year=parsed.year,
-        symbol_warning=parsed.warning,
-        document_date=data.document_date,
-        issuer=data.issuer,
-        issuer_key=issuer_key,
-        summary=data.summary,
-        urgency=data.urgency.value,
-        confidentiality=data.confidentiality.value,
-        due_date=data.due_date,
-        page_count=data.page_count,
-        signer_name=data.signer_name,
-        signer_position=data.signer_position,
-        channel=data.channel.value,
-        notes=data.notes,
-        case_file_code=None,
-        state=DocumentState.registered.value,
-        version=1,
-        search_text=fold(f"{parsed.symbol} {data.summary} {data.issuer}"),
-        duplicate_of_id=original_id,
-        created_by_id=actor.id,
-        created_at=now,
-        updated_at=now,
-    )
-    event = dict(
-        seq=1,
-        action="register",
-        from_state=None,
-        to_state=DocumentState.registered.value,
-        actor_id=actor.id,
-        on_behalf_of_id=None,
-        assignment_id=None,
-        at=now,
-        comment=None,
-        data={
-            "register_code": register.code,
-            "year": year,
-            "due_date": data.due_date.isoformat() if data.due_date else None,
-        },
-    )
-    key = (
-        dict(user_id=actor.id, key=idempotency_key, request_hash=fingerprint, created_at=now)
-        if idempotency_key
         else None
     )
     for attempt in (1, 2):
@@ -173,7 +201,7 @@ def register_document(
                 columns["duplicate_of_id"] = original_id
                 continue
             if original_id is not None:
-                raise _duplicate(parsed.symbol, data, original_id) from exc
+                raise _duplicate(rows.symbol, data, original_id) from exc
             raise Conflict("a concurrent registration conflicted with this one; retry the request") from exc
     # The document as written, built here rather than read back: the caller commits (and so
     # releases the counter) before presenting it, and presenting it then needs no query.
