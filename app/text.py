@@ -20,10 +20,18 @@ def nfc(value: str) -> str:
     return _CONTROL.sub("", unicodedata.normalize("NFC", value))
 
 
+# The combining diacritical marks block, but for U+034F (the grapheme joiner, which is not a
+# combining mark). Every Vietnamese tone and vowel mark is in it, so once these are gone a
+# Vietnamese text is plain ASCII, and the character-by-character pass below is skipped.
+_DIACRITICAL_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]")
+
+
 def fold(value: str) -> str:
     """The search form of a text: lowercase ASCII-ish, no diacritics, đ→d, single spaces."""
     decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = _DIACRITICAL_MARKS.sub("", decomposed)
+    if not stripped.isascii():  # marks outside that block (other scripts) go one by one
+        stripped = "".join(ch for ch in stripped if not unicodedata.combining(ch))
     return _WHITESPACE.sub(" ", stripped.casefold()).strip()
 
 

@@ -47,7 +47,7 @@ class RegistrationRows:
     symbol: str  # as parsed
     symbol_key: str
     issuer_key: str
-    fingerprint: str
+    fingerprint: str | None  # of the request, with an Idempotency-Key only
 
 
 def identity_keys(symbol: str, issuer: str) -> tuple[str, str]:
@@ -78,7 +78,8 @@ def registration_rows(
 
     parsed = parse_symbol(data.symbol)
     symbol_key, issuer_key = identity_keys(parsed.symbol, data.issuer)
-    fingerprint = request_fingerprint(data)
+    # What a retry with the same Idempotency-Key must match; without a key there is nothing to match.
+    fingerprint = request_fingerprint(data) if idempotency_key else None
     year = received_day.year
 
     columns = dict(
@@ -235,7 +236,9 @@ def _write(
         return numbering.insert_numbered(session=session, document=document, event=event, idempotency=idempotency)
 
 
-def _replay(*, session: Session, actor: User, idempotency_key: str | None, fingerprint: str) -> Registration | None:
+def _replay(
+    *, session: Session, actor: User, idempotency_key: str | None, fingerprint: str | None
+) -> Registration | None:
     """The earlier registration made with this Idempotency-Key, if any."""
     if not idempotency_key:
         return None
