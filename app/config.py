@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         "user deactivated or given other roles in the database keeps their old access for at most this long.",
     )
     db_pool_size: int = Field(default=10, ge=1)
+    db_pre_ping: bool = Field(
+        default=False,
+        description="Ping every PostgreSQL connection the pool hands out (a round trip each). Off, a check of "
+        "the idle socket catches connections the server closed; turn it on behind a firewall or load balancer "
+        "that silently drops idle connections faster than TCP keepalives (30 s) refresh them.",
+    )
     worker_threads: int = Field(
         default=8,
         ge=1,

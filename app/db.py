@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import select
 
-from sqlalchemy import Engine, create_engine, event
+import psycopg
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,29 +30,45 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size)
+    if make_url(url).get_driver_name() != "psycopg" or settings.db_pre_ping:
+        return create_engine(
+            url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size, pool_pre_ping=True
+        )
+    engine = create_engine(
+        url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size, connect_args=TCP_KEEPALIVES
+    )
     event.listen(engine, "checkout", _refuse_connections_the_server_closed)
     return engine
 
 
-def _refuse_connections_the_server_closed(dbapi_connection, _record, _proxy) -> None:  # noqa: ANN001
-    """Discard a pooled connection the server has closed (a restart, ``pg_terminate_backend``, an
-    idle timeout) before a request uses it; the pool then opens a new one.
+# libpq's TCP keepalives on every connection: an idle pooled connection sends a probe after 30 s,
+# so a firewall or load balancer does not forget it, and a peer that is gone shows up within
+# a minute as an error on the socket, which the check-out below sees.
+TCP_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
-    The check is whether the idle connection's socket has anything to read: a healthy idle
-    connection has nothing, one the server closed has the end of the stream (or the server's
-    farewell message). A poll with no timeout costs microseconds, where SQLAlchemy's
-    ``pool_pre_ping`` costs a round trip per check-out: two per registration, measured at
-    9-20 % of its throughput. A connection that died silently (a network cut with no FIN) is
-    not caught here nor by a ping without a timeout; the failing request reports it and the
-    pool discards that connection.
+
+def _refuse_connections_the_server_closed(dbapi_connection, _record, _proxy) -> None:  # noqa: ANN001
+    """Discard a pooled connection that is closed or has input waiting before a request uses it;
+    the pool then opens a new one.
+
+    A healthy idle connection has nothing to read. One the server closed (a restart,
+    ``pg_terminate_backend``, ``idle_session_timeout``) has the end of the stream or the
+    server's farewell; one whose keepalive probe failed has a socket error. A poll with no
+    timeout costs microseconds, where SQLAlchemy's ``pool_pre_ping`` costs a round trip per
+    check-out: two per registration, measured at 9-20 % of its throughput.
+
+    What this misses and a ping would catch: a middlebox that dropped the connection's state
+    within the keepalive period and answers the next packet with a reset. That request fails,
+    and the pool discards its connection; ``CONGVAN_DB_PRE_PING`` turns the ping back on where
+    such a network is expected. A connection with input waiting for another reason (a NOTIFY;
+    the app does not LISTEN) is discarded too, which is merely wasteful.
     """
     try:
         pending = _has_input(dbapi_connection.fileno())
-    except Exception as exc:  # closed on our side: the driver's own error (psycopg.OperationalError)
+    except (psycopg.OperationalError, OSError, ValueError) as exc:  # closed on our side
         raise DisconnectionError("the pooled connection is closed") from exc
     if pending:
-        raise DisconnectionError("the server closed the pooled connection")
+        raise DisconnectionError("the pooled connection has input waiting: the server closed it")
 
 
 def _has_input(fd: int) -> bool:

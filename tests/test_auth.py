@@ -127,8 +127,8 @@ def test_recent_users_expire_after_the_window_and_never_outlive_the_token():
     ticks, wall = _Clock(100.0), _Clock(1_000_000.0)
     recent = RecentUsers(5, clock=ticks, wall_clock=wall)
     someone, other = User(username="a"), User(username="b")
-    recent.put("token-a", someone, token_expires_at=wall.now + 3600)
-    recent.put("token-b", other, token_expires_at=wall.now + 2)  # the token expires first
+    recent.put("token-a", someone, token_expires_at=wall.now + 3600, generation=0)
+    recent.put("token-b", other, token_expires_at=wall.now + 2, generation=0)  # the token expires first
     ticks.now += 1.9
     assert recent.get("token-a") is someone
     assert recent.get("token-b") is other
@@ -137,7 +137,7 @@ def test_recent_users_expire_after_the_window_and_never_outlive_the_token():
     assert recent.get("token-a") is someone
     ticks.now += 3
     assert recent.get("token-a") is None
-    recent.put("token-c", someone, token_expires_at=wall.now - 1)  # already expired
+    recent.put("token-c", someone, token_expires_at=wall.now - 1, generation=0)  # already expired
     assert recent.get("token-c") is None
     assert RecentUsers(0).get("x") is None
 
@@ -147,14 +147,34 @@ def test_recent_users_stay_within_their_bound():
     recent = RecentUsers(5, max_entries=3, clock=ticks, wall_clock=lambda: 0.0)
     user = User(username="a")
     for i in range(3):
-        recent.put(f"t{i}", user, token_expires_at=3600)
+        recent.put(f"t{i}", user, token_expires_at=3600, generation=0)
     ticks.now = 1
-    recent.put("t3", user, token_expires_at=3600)  # full, nothing expired: the oldest goes
+    recent.put("t3", user, token_expires_at=3600, generation=0)  # full, nothing expired: the oldest goes
     assert len(recent) == 3
     assert recent.get("t0") is None
     assert recent.get("t3") is user
     ticks.now = 5.5  # t1 and t2 (kept at 0) have expired and make room; t3 (kept at 1) has not
-    recent.put("t4", user, token_expires_at=3600)
+    recent.put("t4", user, token_expires_at=3600, generation=0)
     assert len(recent) == 2
     assert recent.get("t3") is user
     assert recent.get("t4") is user
+
+
+def test_recent_users_refresh_moves_an_entry_to_the_newest_and_forget_all_refuses_stale_loads():
+    ticks = _Clock(0.0)
+    recent = RecentUsers(5, max_entries=2, clock=ticks, wall_clock=lambda: 0.0)
+    a, b, c = User(username="a"), User(username="b"), User(username="c")
+    recent.put("A", a, token_expires_at=3600, generation=0)
+    recent.put("B", b, token_expires_at=3600, generation=0)
+    recent.put("A", a, token_expires_at=3600, generation=0)  # refreshed: B is now the oldest
+    recent.put("C", c, token_expires_at=3600, generation=0)
+    assert recent.get("A") is a
+    assert recent.get("B") is None
+    assert recent.get("C") is c
+
+    loaded_before = recent.generation  # a lookup starts ...
+    recent.forget_all()  # ... the user changes and the cache is cleared ...
+    recent.put("A", a, token_expires_at=3600, generation=loaded_before)  # ... the stale user arrives
+    assert recent.get("A") is None
+    recent.put("A", a, token_expires_at=3600, generation=recent.generation)
+    assert recent.get("A") is a

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
-from app.db import make_engine
+from app.db import TCP_KEEPALIVES, make_engine
 from tests.conftest import login
 
 
@@ -75,3 +75,25 @@ def test_a_pooled_connection_closed_on_our_side_is_replaced(settings):
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != first_pid
     finally:
         engine.dispose()
+
+
+def test_connections_send_tcp_keepalives_and_the_ping_can_be_turned_back_on(settings):
+    if not settings.resolved_database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    engine = make_engine(settings)
+    try:
+        with engine.connect() as conn:
+            parameters = conn.connection.dbapi_connection.info.get_parameters()
+        assert {name: parameters.get(name) for name in TCP_KEEPALIVES} == {
+            name: str(value) for name, value in TCP_KEEPALIVES.items()
+        }
+        assert engine.pool._pre_ping is False  # the socket check instead
+    finally:
+        engine.dispose()
+    pinging = make_engine(settings.model_copy(update={"db_pre_ping": True}))
+    try:
+        assert pinging.pool._pre_ping is True
+        with pinging.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        pinging.dispose()

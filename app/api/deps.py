@@ -94,6 +94,7 @@ def _authenticate(request: Request, settings: Settings, token: str, recent: Rece
     held while the request waits for a free thread, which under load are all waiting for that
     lock. One statement, outside a transaction on PostgreSQL.
     """
+    generation = recent.generation
     claims = read_token_claims(settings, token)
     user = None
     if claims:
@@ -101,7 +102,7 @@ def _authenticate(request: Request, settings: Settings, token: str, recent: Rece
             user = get_user(session=session, username=claims.username)
     if claims is None or user is None or not user.is_active:
         raise NotAuthenticated("the token is invalid or expired")
-    recent.put(token, user, token_expires_at=claims.expires_at)
+    recent.put(token, user, token_expires_at=claims.expires_at, generation=generation)
     return user
 
 

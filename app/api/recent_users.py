@@ -9,7 +9,8 @@ for the token is reused.
 The price is that window: a user deactivated or given other roles in the database keeps what
 they had for at most ``seconds`` in each server process (the token itself stays valid for
 hours). The API has no endpoint that changes a user; whoever adds one should call
-:meth:`RecentUsers.forget_all` from it. ``0`` turns the cache off.
+:meth:`RecentUsers.forget_all` from it, which clears this process's cache only (other worker
+processes still wait out the window). ``0`` turns the cache off.
 
 The users kept here are detached from any session and shared by concurrent requests: they are
 read, never changed or added to a session.
@@ -41,6 +42,7 @@ class RecentUsers:
         self._wall_clock = wall_clock
         self._entries: dict[str, tuple[User, float]] = {}
         self._lock = threading.Lock()
+        self.generation = 0  # bumped by forget_all; see put
 
     def get(self, token: str) -> User | None:
         entry = self._entries.get(token)
@@ -51,20 +53,29 @@ class RecentUsers:
         # outside the lock, could change the map while ``_make_room`` walks it.
         return user if self._clock() < until else None
 
-    def put(self, token: str, user: User, *, token_expires_at: float) -> None:
-        """Keep ``user`` for ``token`` for the window, never past the token's own expiry (Unix time)."""
+    def put(self, token: str, user: User, *, token_expires_at: float, generation: int) -> None:
+        """Keep ``user`` for ``token`` for the window, never past the token's own expiry (Unix time).
+
+        ``generation`` is :attr:`generation` as read before the user was loaded: a user loaded
+        before a ``forget_all`` may be stale and is not kept.
+        """
         if self.seconds <= 0:
             return
         lifetime = min(self.seconds, token_expires_at - self._wall_clock())
         if lifetime <= 0:
             return
         with self._lock:
-            if token not in self._entries and len(self._entries) >= self.max_entries:
+            if generation != self.generation:
+                return
+            self._entries.pop(token, None)  # a refreshed entry becomes the newest
+            if len(self._entries) >= self.max_entries:
                 self._make_room()
             self._entries[token] = (user, self._clock() + lifetime)
 
     def forget_all(self) -> None:
+        """Forget every user in this process, and refuse users loaded before this call."""
         with self._lock:
+            self.generation += 1
             self._entries.clear()
 
     def __len__(self) -> int:
