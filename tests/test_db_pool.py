@@ -8,6 +8,7 @@ This is what a database restart does to every pooled connection.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -61,11 +62,20 @@ def test_requests_after_the_server_closed_every_pooled_connection_succeed(client
     assert documents.status_code == 200, documents.text
 
 
-def test_a_pooled_connection_closed_on_our_side_is_replaced(settings):
+@contextmanager
+def _own_engine(settings, **changes):
+    """A PostgreSQL engine of the app's own making (``changes`` to its settings), disposed after."""
     if not settings.resolved_database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only: SQLite's connections have no server side")
-    engine = make_engine(settings)
+    engine = make_engine(settings.model_copy(update=changes))
     try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def test_a_pooled_connection_closed_on_our_side_is_replaced(settings):
+    with _own_engine(settings) as engine:
         with engine.connect() as conn:
             closed_underneath = conn.connection.dbapi_connection
             first_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
@@ -73,27 +83,17 @@ def test_a_pooled_connection_closed_on_our_side_is_replaced(settings):
         with engine.connect() as conn:
             assert conn.connection.dbapi_connection is not closed_underneath
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != first_pid
-    finally:
-        engine.dispose()
 
 
 def test_connections_send_tcp_keepalives_and_the_ping_can_be_turned_back_on(settings):
-    if not settings.resolved_database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
-    engine = make_engine(settings)
-    try:
+    with _own_engine(settings) as engine:
         with engine.connect() as conn:
             parameters = conn.connection.dbapi_connection.info.get_parameters()
         assert {name: parameters.get(name) for name in TCP_KEEPALIVES} == {
             name: str(value) for name, value in TCP_KEEPALIVES.items()
         }
         assert engine.pool._pre_ping is False  # the socket check instead
-    finally:
-        engine.dispose()
-    pinging = make_engine(settings.model_copy(update={"db_pre_ping": True}))
-    try:
+    with _own_engine(settings, db_pre_ping=True) as pinging:
         assert pinging.pool._pre_ping is True
         with pinging.connect() as conn:
             assert conn.execute(text("SELECT 1")).scalar_one() == 1
-    finally:
-        pinging.dispose()
