@@ -50,9 +50,3 @@ def read_token_claims(settings: Settings, token: str) -> TokenClaims | None:
     if not isinstance(sub, str) or not isinstance(exp, int | float):
         return None
     return TokenClaims(sub, float(exp))
-
-
-def read_token(settings: Settings, token: str) -> str | None:
-    """The username a valid, unexpired token names, or None."""
-    claims = read_token_claims(settings, token)
-    return claims.username if claims else None

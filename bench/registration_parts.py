@@ -30,7 +30,7 @@ from app.api.schemas.documents import DocumentCreate  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.db import make_engine, make_sessionmaker  # noqa: E402
 from app.models.base import utcnow  # noqa: E402
-from app.security import issue_token, read_token  # noqa: E402
+from app.security import issue_token, read_token_claims  # noqa: E402
 from app.services import documents as svc  # noqa: E402
 from app.services.organisation import get_register, get_user  # noqa: E402
 from app.services.workflow import identities_for  # noqa: E402
@@ -84,7 +84,7 @@ def measure(settings: Settings, calls: int, repeats: int) -> list[tuple[str, flo
 
     def authenticate():  # noqa: ANN202
         with reading() as session:
-            return get_user(session=session, username=read_token(settings, token))
+            return get_user(session=session, username=read_token_claims(settings, token).username)
 
     clerk = authenticate()
     body = DocumentCreate.model_validate(bench.document_body(1, 0, document_date))
@@ -107,7 +107,7 @@ def measure(settings: Settings, calls: int, repeats: int) -> list[tuple[str, flo
     try:
         with writing() as session:
             steps: list[tuple[str, Callable[[], object]]] = [
-                ("token decoded", lambda: read_token(settings, token)),
+                ("token decoded", lambda: read_token_claims(settings, token)),
                 ("session opened and closed (a pool check-out)", lambda: reading().close()),
                 ("user loaded (auth; own session)", authenticate),
                 ("delegations (identities_for)", lambda: identities_for(session=session, user=clerk, today=date.today())),
