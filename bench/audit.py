@@ -528,9 +528,9 @@ def capture_plans(args: argparse.Namespace, db: Database, period: tuple[date, da
     from sqlalchemy import event
 
     from app.api.presenters import documents_out
-    from app.api.schemas.documents import DocumentFilters
     from app.db import make_engine, make_sessionmaker
     from app.models.base import utcnow
+    from app.schemas.documents import DocumentFilters
     from app.services import documents as docs
     from app.services import organisation as org
     from app.services.audit import figures, timeline

@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import registration as bench  # noqa: E402
 
 from app.api.presenters import document_out  # noqa: E402
-from app.api.schemas.documents import DocumentCreate  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.db import make_engine, make_sessionmaker  # noqa: E402
 from app.models.base import utcnow  # noqa: E402
+from app.schemas.documents import DocumentCreate  # noqa: E402
 from app.security import issue_token, read_token_claims  # noqa: E402
 from app.services import documents as svc  # noqa: E402
 from app.services.organisation import get_register, get_user  # noqa: E402

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import TypeAdapter
 
-from app.api.schemas.documents import DocumentCreate
-from app.api.schemas.workflow import ActionRequest
 from app.db import make_sessionmaker
+from app.schemas.documents import DocumentCreate
+from app.schemas.workflow import ActionRequest
 from app.services import organisation as org
 from app.services.documents import register_document
 from app.services.workflow import apply_action

@@ -190,9 +190,9 @@ def test_a_refused_registration_keeps_the_callers_earlier_work(client, as_user, 
     replayed Idempotency-Key is undone on its own, and what the caller did before stays."""
     from datetime import UTC, datetime
 
-    from app.api.schemas.documents import DocumentCreate
     from app.errors import DuplicateDocument
     from app.models import Unit
+    from app.schemas.documents import DocumentCreate
     from app.services import organisation as org
     from app.services.documents import register_document
 
@@ -227,7 +227,7 @@ def test_allow_duplicate_registers_even_when_the_original_commits_meanwhile(engi
     import time as clock
     from datetime import UTC, datetime
 
-    from app.api.schemas.documents import DocumentCreate
+    from app.schemas.documents import DocumentCreate
     from app.services import organisation as org
     from app.services.documents import register_document
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import object_session
 
-from app.api.schemas.documents import AssignmentOut, DocumentOut
 from app.models import IncomingDocument
+from app.schemas.documents import AssignmentOut, DocumentOut
 from app.services.documents import is_overdue
 from app.services.reports import report_ids_for
 from app.services.workflow import Identity, actions_for

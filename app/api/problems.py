@@ -12,8 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.schemas.common import Problem
 from app.errors import AppError, NotAuthenticated
+from app.schemas.common import Problem
 
 logger = logging.getLogger("congvan")
 

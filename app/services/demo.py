@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.api.schemas.documents import DocumentCreate
-from app.api.schemas.reports import ReportCreate
 from app.models import Appendix, IncomingDocument, Report, Unit
+from app.schemas.documents import DocumentCreate
+from app.schemas.reports import ReportCreate
 from app.services import organisation as org
 from app.services.documents import identity_keys, register_document
 from app.services.reports import create_report, import_appendix
@@ -187,7 +187,7 @@ def walk_seed_slip(*, session: Session, document_id: int, tz: ZoneInfo) -> None:
     """Take the seed document through its slip with the demo users, through the real workflow."""
     from pydantic import TypeAdapter
 
-    from app.api.schemas.workflow import ActionRequest
+    from app.schemas.workflow import ActionRequest
     from app.services.workflow import apply_action
 
     adapter: TypeAdapter = TypeAdapter(ActionRequest)

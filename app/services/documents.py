@@ -14,15 +14,15 @@ from sqlalchemy import ColumnElement, Select, column, exists, func, or_, select,
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.api.schemas.documents import DocumentCreate, DocumentFilters
 from app.errors import Conflict, DuplicateDocument, Forbidden, NotFound, ValidationFailed
 from app.models import Assignment, IdempotencyKey, IncomingDocument, Register, Unit, User
 from app.models.documents import SQLITE_SEARCH_TABLE
+from app.schemas.documents import DocumentCreate, DocumentFilters
 from app.services import numbering
 from app.services.access import may_register_into, visible_documents
 from app.services.organisation import get_register
-from app.services.symbols import parse_symbol
 from app.text import fold, search_terms
+from app.workflow.symbols import parse_symbol
 from app.workflow.vocabulary import OPEN_STATES, AssignmentState, Confidentiality, DocumentState, Role
 
 # A client clock a little ahead of ours is not an error; a day ahead is.

@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 
 from app.models import Assignment, DocumentEvent, IncomingDocument, Register, RegisterCounter, Unit, User
 from app.services import organisation as org
-from app.services.symbols import parse_symbol
 from app.text import fold
 from app.workflow.calendar import WorkingCalendar
 from app.workflow.machine import InvalidTransition, assignment_after, document_after
+from app.workflow.symbols import parse_symbol
 from app.workflow.vocabulary import Role
 
 UTC = ZoneInfo("UTC")

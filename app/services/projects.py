@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.api.schemas.reports import ProjectFilters
 from app.errors import ValidationFailed
 from app.models import Appendix, AppendixGroup, ProjectRecord, Report, User
 from app.reports.vocabulary import ProjectStatus
+from app.schemas.reports import ProjectFilters
 from app.services.access import visible_reports
 from app.services.reports import match_key
 from app.text import search_terms

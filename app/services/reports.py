@@ -19,7 +19,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.api.schemas.reports import ReportCreate, ReportFilters
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import (
     Appendix,
@@ -39,6 +38,7 @@ from app.reports.records import (
     ParsedTableRow,
 )
 from app.reports.sources import UnreadableFile, read_source
+from app.schemas.reports import ReportCreate, ReportFilters
 from app.services.access import visible_documents, visible_reports
 from app.services.attachments import safe_filename
 from app.services.documents import identity_keys

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.api.schemas.slip import Slip, SlipAssignment, SlipEntry, SlipSummary
 from app.models import DocumentEvent, IncomingDocument, Unit, User
+from app.schemas.slip import Slip, SlipAssignment, SlipEntry, SlipSummary
 from app.services.workflow import list_events
 from app.workflow.vocabulary import Role
 

@@ -1,6 +1,6 @@
 """Print the processing slip (phiếu giải quyết văn bản đến) as the paper form looks.
 
-Two renderings of the same :class:`~app.api.schemas.slip.Slip`:
+Two renderings of the same :class:`~app.schemas.slip.Slip`:
 
 * :func:`render_slip_html`: one self-contained A4 page (inline CSS only: no external style
   sheet, font, image or script), every value escaped, for the browser's print dialog;
@@ -29,7 +29,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from app.api.schemas.slip import Slip, SlipEntry
+from app.schemas.slip import Slip, SlipEntry
 from app.services.organisation import DEFAULT_REGISTER_CODE
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"

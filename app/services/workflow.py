@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.api.schemas.workflow import (
+from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from app.models import Assignment, DocumentEvent, IncomingDocument, Unit, User
+from app.schemas.workflow import (
     ActionRequest,
     ArchiveAction,
     AssignAction,
@@ -24,8 +26,6 @@ from app.api.schemas.workflow import (
     ExtendAction,
     ProposeAction,
 )
-from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
-from app.models import Assignment, DocumentEvent, IncomingDocument, Unit, User
 from app.services.access import visible_documents
 from app.services.calendar import load_calendar
 from app.services.delegations import delegators_for

@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.api.deps import ClerkUser, Now
 from app.api.presenters import document_out
-from app.api.schemas.documents import DocumentCreate, DocumentOut
 from app.main import create_app
 from app.models import IncomingDocument, Register
+from app.schemas.documents import DocumentCreate, DocumentOut
 from app.services import numbering
 from app.services.delegations import _DELEGATOR_IDS
 from app.services.documents import registration_rows

@@ -8,9 +8,9 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import FileResponse
 
 from app.api.deps import ClerkUser, CurrentUser, SessionDep, SettingsDep
+from app.api.params import AttachmentId, DocumentId
 from app.api.problems import error_responses
-from app.api.schemas.attachments import AttachmentOut
-from app.api.schemas.common import AttachmentId, DocumentId
+from app.schemas.attachments import AttachmentOut
 from app.services import attachments as svc
 from app.services.documents import get_visible_document
 

@@ -11,9 +11,8 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime
 
 from app.api.deps import Now, SessionDep, SettingsDep, require_roles
+from app.api.params import DocumentId
 from app.api.problems import error_responses
-from app.api.schemas import audit as schemas
-from app.api.schemas.common import CleanText, DocumentId, InputDate
 from app.api.tabular import (
     CSV_MEDIA_TYPE,
     attachment_disposition,
@@ -23,6 +22,8 @@ from app.api.tabular import (
 )
 from app.errors import ValidationFailed
 from app.models import User
+from app.schemas import audit as schemas
+from app.schemas.common import CleanText, InputDate
 from app.services.audit import figures, register_book, timeline
 from app.services.audit.scope import AuditPeriod
 from app.services.calendar import load_calendar

@@ -9,8 +9,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
 from app.api.problems import error_responses
-from app.api.schemas.organisation import Me, Token
 from app.errors import NotAuthenticated
+from app.schemas.organisation import Me, Token
 from app.security import issue_token
 from app.services.organisation import authenticate
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path, Query
 
 from app.api.deps import AdminUser, CurrentUser, Now, SessionDep, SettingsDep
 from app.api.problems import error_responses
-from app.api.schemas.calendar import MAX_WORKING_DAYS, CalendarDayOut, OverrideIn, OverrideOut, WorkingDaysOut
-from app.api.schemas.common import EARLIEST_DATE, LATEST_DATE
 from app.models import User
 from app.models.workflow import CalendarOverride
+from app.schemas.calendar import MAX_WORKING_DAYS, CalendarDayOut, OverrideIn, OverrideOut, WorkingDaysOut
+from app.schemas.common import EARLIEST_DATE, LATEST_DATE
 from app.services import calendar as svc
 
 router = APIRouter(prefix="/calendar", tags=["calendar"], responses=error_responses(401))

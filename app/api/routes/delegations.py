@@ -8,9 +8,9 @@ from fastapi import APIRouter, Path
 
 from app.api.deps import CurrentUser, SessionDep
 from app.api.problems import error_responses
-from app.api.schemas.common import MAX_INT32
-from app.api.schemas.workflow import DelegationIn, DelegationOut
 from app.models import Delegation
+from app.schemas.common import MAX_INT32
+from app.schemas.workflow import DelegationIn, DelegationOut
 from app.services import delegations as svc
 
 router = APIRouter(prefix="/delegations", tags=["delegations"], responses=error_responses(401))

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep, StatementSessionDep
+from app.api.params import DocumentId
 from app.api.presenters import document_out, documents_out
 from app.api.problems import error_responses
-from app.api.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, DocumentId, Page
-from app.api.schemas.documents import DocumentCreate, DocumentFilters, DocumentOut
+from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, Page
+from app.schemas.documents import DocumentCreate, DocumentFilters, DocumentOut
 from app.services import documents as svc
 from app.services.workflow import identities_for
 

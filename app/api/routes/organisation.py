@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends
 
 from app.api.deps import AdminUser, CurrentUser, SessionDep, require_roles
 from app.api.problems import error_responses
-from app.api.schemas.organisation import RegisterIn, RegisterOut, UnitIn, UnitOut, UserIn, UserOut
 from app.models import Register, Unit, User
+from app.schemas.organisation import RegisterIn, RegisterOut, UnitIn, UnitOut, UserIn, UserOut
 from app.services import organisation as org
 from app.workflow.vocabulary import Role
 

@@ -12,9 +12,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep
+from app.api.params import id_path
 from app.api.problems import error_responses
-from app.api.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, Page, id_path
-from app.api.schemas.reports import (
+from app.errors import PayloadTooLarge, ValidationFailed
+from app.models import (
+    Appendix,
+    AppendixGroup,
+    IndicatorRecord,
+    ProjectRecord,
+    Report,
+    TableRow,
+    User,
+)
+from app.reports.sources import MAX_APPENDIX_BYTES
+from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, Page
+from app.schemas.reports import (
     AppendixBrief,
     AppendixOut,
     Comparison,
@@ -36,17 +48,6 @@ from app.api.schemas.reports import (
     StatusFigures,
     TableRowOut,
 )
-from app.errors import PayloadTooLarge, ValidationFailed
-from app.models import (
-    Appendix,
-    AppendixGroup,
-    IndicatorRecord,
-    ProjectRecord,
-    Report,
-    TableRow,
-    User,
-)
-from app.reports.sources import MAX_APPENDIX_BYTES
 from app.services import projects as project_svc
 from app.services import reports as svc
 from app.services.delegations import delegators_for

@@ -10,16 +10,16 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from app.api.deps import CurrentUser, Now, SessionDep, SettingsDep
+from app.api.params import DocumentId
 from app.api.presenters import document_out
 from app.api.problems import error_responses
 from app.api.routes.documents import etag
-from app.api.schemas.common import DocumentId
-from app.api.schemas.documents import DocumentOut
-from app.api.schemas.slip import Slip
-from app.api.schemas.workflow import ActionRequest, EventOut
 from app.config import Settings
 from app.errors import ValidationFailed
 from app.models import IncomingDocument, User
+from app.schemas.documents import DocumentOut
+from app.schemas.slip import Slip
+from app.schemas.workflow import ActionRequest, EventOut
 from app.services import workflow as svc
 from app.services.documents import get_visible_document
 from app.services.slip import build_slip

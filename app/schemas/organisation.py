@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from app.api.schemas.common import Code, Schema, text
+from app.schemas.common import Code, Schema, text
 from app.workflow.vocabulary import Role
 
 Name = text(255)

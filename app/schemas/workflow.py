@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from app.api.schemas.common import Code, Schema, text
+from app.schemas.common import Code, Schema, text
 from app.workflow.vocabulary import AssignmentRole
 
 Comment = text(2000, required=False)

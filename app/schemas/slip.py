@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from app.api.schemas.common import Schema
+from app.schemas.common import Schema
 
 
 class SlipAssignment(Schema):

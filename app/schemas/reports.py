@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from app.api.schemas.common import MAX_INT32, CleanText, InputDate, Schema, text
 from app.reports.vocabulary import AppendixKind, BudgetBasis, ProjectStatus
-from app.services.symbols import InvalidSymbol, parse_symbol
+from app.schemas.common import MAX_INT32, CleanText, InputDate, Schema, text
+from app.workflow.symbols import InvalidSymbol, parse_symbol
 
 AppendixNumber = Annotated[
     str,

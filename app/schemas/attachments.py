@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from app.api.schemas.common import Schema
+from app.schemas.common import Schema
 
 
 class AttachmentOut(Schema):

@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 from pydantic import Field, field_validator
 
-from app.api.schemas.common import CleanText, Code, InputDate, InputDatetime, Schema, text
-from app.services.symbols import InvalidSymbol, parse_symbol
+from app.schemas.common import CleanText, Code, InputDate, InputDatetime, Schema, text
+from app.workflow.symbols import InvalidSymbol, parse_symbol
 from app.workflow.vocabulary import AssignmentRole, AssignmentState, Channel, Confidentiality, DocumentState, Urgency
 
 Summary = text(500)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.api.schemas.common import Schema
+from app.schemas.common import Schema
 
 
 class Period(Schema):

@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import Field
 
-from app.api.schemas.common import Schema, text
+from app.schemas.common import Schema, text
 from app.workflow.calendar import DayKind, DaySource, OverrideKind
 
 MAX_WORKING_DAYS = 1000

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Path
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from app.text import nfc
@@ -29,15 +28,6 @@ InputDatetime = Annotated[
     AwareDatetime,
     Field(ge=datetime(1900, 1, 1, tzinfo=UTC), lt=datetime(3000, 1, 1, tzinfo=UTC)),
 ]
-
-
-def id_path(description: str) -> Any:
-    """A positive 32-bit id in the URL path."""
-    return Annotated[int, Path(ge=1, le=MAX_INT32, description=description)]
-
-
-DocumentId = id_path("Id of an incoming document")
-AttachmentId = id_path("Id of an attachment of that document")
 
 
 def _nfc_strip(value: object) -> object:

@@ -1,1 +1,0 @@
-"""Request and response bodies of the v1 API (``../shared/API.md``)."""
