@@ -92,12 +92,14 @@ def test_processing_times_by_urgency(client, as_user, fixture_documents):
     # D3 (23/4 10:00 → 4/5 10:00 = 264 h). D1 on time, D3 late.
     # Working days: D1 = Fri 15/24 + Tue 15/24 = 1.25; D3 = Thu 14/24 + Fri 1 + Tue 1 + Wed 1 + Mon 10/24 = 4.0.
     assert rows["normal"] == {
-        "key": "normal", "documents": 11, "resolved": 2, "on_time": 1, "overdue": 1, "on_time_rate": 0.5,
+        "key": "normal", "documents": 11, "resolved": 2, "on_time": 1, "overdue": 1, "without_deadline": 0,
+        "on_time_rate": 0.5,
         "median_hours": 183.0, "p90_hours": 247.8, "median_working_days": round(2.625, 2),
     }
     # urgent: D2, open, past its deadline (29/4, extended only later to 15/5 — today it is 15/5, still past).
     assert rows["urgent"] == {
-        "key": "urgent", "documents": 1, "resolved": 0, "on_time": 0, "overdue": 1, "on_time_rate": None,
+        "key": "urgent", "documents": 1, "resolved": 0, "on_time": 0, "overdue": 1, "without_deadline": 0,
+        "on_time_rate": None,
         "median_hours": None, "p90_hours": None, "median_working_days": None,
     }
 

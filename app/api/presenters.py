@@ -10,9 +10,10 @@ from sqlalchemy.orm import object_session
 
 from app.models import IncomingDocument
 from app.schemas.documents import AssignmentOut, DocumentOut
-from app.services.documents import is_overdue
+from app.services import rule_columns
 from app.services.reports import report_ids_for
 from app.services.workflow import Identity, actions_for
+from app.workflow import deadlines
 
 
 def document_out(
@@ -28,6 +29,8 @@ def document_out(
         session = object_session(document)
         report_ids = report_ids_for(session=session, document_ids=[document.id]).get(document.id, []) if session else []
     today = now.astimezone(tz).date()
+    parts = rule_columns.parts(document)
+    late = deadlines.overdue_parts(document.state, document.due_date, parts, today)
     assignments = [
         AssignmentOut(
             id=a.id,
@@ -36,7 +39,7 @@ def document_out(
             state=a.state,
             assignee=a.assignee.username if a.assignee else None,
             due_date=a.due_date,
-            overdue=a.state != "done" and is_overdue(a.due_date, document.state, today),
+            overdue=a.id in late,
         )
         for a in document.assignments
     ]
@@ -66,7 +69,7 @@ def document_out(
         duplicate_of=document.duplicate_of_id,
         state=document.state,
         version=document.version,
-        overdue=is_overdue(document.due_date, document.state, today),
+        overdue=deadlines.document_is_overdue(document.state, document.due_date, parts, today),
         allowed_actions=actions_for(reader, document),
         assignments=assignments,
         created_by=document.created_by.username,

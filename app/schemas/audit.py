@@ -20,9 +20,10 @@ class ProcessingTimeRow(Schema):
     key: str
     documents: int
     resolved: int
-    on_time: int
-    overdue: int
-    on_time_rate: float | None = Field(description="on_time / resolved")
+    on_time: int = Field(description="Resolved on or before the effective deadline")
+    overdue: int = Field(description="Resolved after the effective deadline, or unresolved and overdue today")
+    without_deadline: int = Field(description="Resolved with no effective deadline: neither on time nor overdue")
+    on_time_rate: float | None = Field(description="on_time / (resolved - without_deadline)")
     median_hours: float | None = Field(description="arrival → resolution, calendar hours")
     p90_hours: float | None
     median_working_days: float | None = Field(description="arrival → resolution on the working-day calendar")

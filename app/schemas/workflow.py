@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from app.schemas.common import Code, Schema, text
+from app.workflow.requirements import direction_problem
 from app.workflow.vocabulary import AssignmentRole
 
 Comment = text(2000, required=False)
@@ -58,13 +59,9 @@ class DirectAction(_Action, DueSpec):
 
     @model_validator(mode="after")
     def _one_lead_no_repeats(self) -> DirectAction:
-        leads = [a for a in self.assignments if a.role == AssignmentRole.lead]
-        if len(leads) != 1:
-            raise ValueError(f"exactly one unit must lead (role 'lead'); got {len(leads)}")
-        codes = [a.unit_code for a in self.assignments]
-        repeated = sorted({c for c in codes if codes.count(c) > 1})
-        if repeated:
-            raise ValueError(f"a unit may appear only once; repeated: {', '.join(repeated)}")
+        problem = direction_problem((a.unit_code, a.role) for a in self.assignments)
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
 

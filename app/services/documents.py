@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, column, exists, func, or_, select, table
+from sqlalchemy import ColumnElement, Select, column, exists, func, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,12 +18,13 @@ from app.errors import Conflict, DuplicateDocument, Forbidden, NotFound, Validat
 from app.models import Assignment, IdempotencyKey, IncomingDocument, Register, Unit, User
 from app.models.documents import SQLITE_SEARCH_TABLE
 from app.schemas.documents import DocumentCreate, DocumentFilters
-from app.services import numbering
+from app.services import numbering, rule_columns
 from app.services.access import may_register_into, visible_documents
 from app.services.organisation import get_register
 from app.text import fold, search_terms
 from app.workflow.symbols import parse_symbol
-from app.workflow.vocabulary import OPEN_STATES, AssignmentState, Confidentiality, DocumentState, Role
+from app.workflow.vocabulary import Confidentiality, DocumentState
+from app.workflow.worklist import on_work_list_sql
 
 # A client clock a little ahead of ours is not an error; a day ahead is.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -290,44 +291,6 @@ def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def overdue_clause(today: date) -> ColumnElement[bool]:
-    """Open and past the end of its due date (in local time)."""
-    return (
-        IncomingDocument.due_date.is_not(None)
-        & (IncomingDocument.due_date < today)
-        & IncomingDocument.state.in_([s.value for s in OPEN_STATES])
-    )
-
-
-def awaiting(*users: User) -> ColumnElement[bool]:
-    """Documents in which one of ``users`` (a user and whom they stand in for) has the next move.
-
-    The SQL mirror of the actions table, by role: clerks submit registered/returned documents and
-    archive resolved ones; office leaders give the first opinion; leaders direct; unit leaders
-    move their unit's open assignments; an assignee handles theirs.
-    """
-    S = DocumentState
-    clauses: list[ColumnElement[bool]] = []
-    for user in users:
-        roles = user.roles
-        if Role.clerk in roles:
-            clauses.append(IncomingDocument.state.in_([S.registered, S.returned, S.resolved]))
-        if Role.office_leader in roles:
-            clauses.append(IncomingDocument.state == S.office_review)
-        if Role.leader in roles:
-            clauses.append(IncomingDocument.state == S.leadership_review)
-        open_assignment = IncomingDocument.state.in_([S.in_progress, S.resolved]) & exists().where(
-            Assignment.document_id == IncomingDocument.id, Assignment.state != AssignmentState.done,
-            (Assignment.unit_id == user.unit_id) if Role.unit_leader in roles else Assignment.assignee_id == user.id,
-        )
-        clauses.append(open_assignment)
-    return or_(*clauses)
-
-
-def is_overdue(due_date: date | None, state: str, today: date) -> bool:
-    return due_date is not None and due_date < today and state in OPEN_STATES
-
-
 def _search_clause(session: Session, term: str) -> ColumnElement[bool]:
     """One folded query term must occur in the document's folded search text."""
     if session.get_bind().dialect.name == "sqlite" and len(term) >= 3 and not set(term) & {"%", "_", "\\"}:
@@ -373,10 +336,11 @@ def document_query(
             )
         )
     if filters.overdue is not None:
-        clause = overdue_clause(today)
+        clause = rule_columns.overdue_sql(today)
         query = query.where(clause if filters.overdue else ~clause)
     if filters.awaiting_me is not None:
-        clause = awaiting(user, *delegators)
+        actors = [rule_columns.actor_of(u) for u in (user, *delegators)]
+        clause = on_work_list_sql(actors, rule_columns.work_document(), rule_columns.assignments)
         query = query.where(clause if filters.awaiting_me else ~clause)
     if filters.received_from:
         query = query.where(IncomingDocument.received_at >= local_day_bounds(filters.received_from, tz)[0])

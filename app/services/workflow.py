@@ -30,9 +30,11 @@ from app.services.access import visible_documents
 from app.services.calendar import load_calendar
 from app.services.delegations import delegators_for
 from app.services.organisation import get_user
+from app.services.rule_columns import actor_of, assignment_views
 from app.workflow.machine import InvalidTransition, assignment_after, document_after
 from app.workflow.permissions import Actor, AssignmentView, NotPermitted, allowed_actions, authorize
-from app.workflow.vocabulary import AssignmentRole, AssignmentState, DocumentState, Role
+from app.workflow.requirements import resolves_document
+from app.workflow.vocabulary import AssignmentState, Role
 
 
 @dataclass(frozen=True)
@@ -44,17 +46,9 @@ class Identity:
     on_behalf_of: User | None
 
 
-def actor_of(user: User) -> Actor:
-    return Actor(user_id=user.id, roles=user.roles, unit_id=user.unit_id)
-
-
 def identities_for(*, session: Session, user: User, today: date) -> list[Identity]:
     own = Identity(actor_of(user), user, None)
     return [own] + [Identity(actor_of(d), user, d) for d in delegators_for(session=session, user=user, today=today)]
-
-
-def assignment_views(document: IncomingDocument) -> list[AssignmentView]:
-    return [AssignmentView(a.id, a.unit_id, a.role, a.state, a.assignee_id) for a in document.assignments]
 
 
 def actions_for(identities: list[Identity], document: IncomingDocument) -> list[str]:
@@ -248,11 +242,7 @@ class _Step:
         assert target is not None
         before = self.document.state
         target.state = assignment_after(target.state, self.request.action)
-        if (
-            self.request.action == "complete"
-            and target.role == AssignmentRole.lead
-            and self.document.state == DocumentState.in_progress
-        ):
+        if resolves_document(self.request.action, target.role, self.document.state):
             self.document.state = document_after(before, "resolve")
         self.record(from_state=before, assignment=target,
                     data={"assignment_id": target.id, "unit_code": target.unit.code, "role": target.role})

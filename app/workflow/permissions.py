@@ -35,6 +35,7 @@ class Actor:
     user_id: int
     roles: frozenset[str]
     unit_id: int | None
+    username: str | None = None  # the work list matches the leader a proposal names by username
 
 
 @dataclass(frozen=True)

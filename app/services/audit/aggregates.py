@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Subquery
 
 from app.models import DocumentEvent, IncomingDocument, User
+from app.services import rule_columns
 from app.services.audit.facts import lead_units, tune_for_audit
 from app.services.audit.scope import (
     AuditPeriod,
@@ -58,6 +59,7 @@ from app.services.audit.workdays import (
     seconds_between,
     working_days_between,
 )
+from app.workflow import deadlines
 from app.workflow.calendar import WorkingCalendar
 from app.workflow.vocabulary import OPEN_STATES, Urgency
 
@@ -100,7 +102,8 @@ def processing_times(
     *, session: Session, user: User, period: AuditPeriod, group_by: str, calendar: WorkingCalendar, today: date,
     tz: ZoneInfo, not_directed: str, official_letter: str,
 ) -> list[tuple] | None:
-    """Per group: (key, documents, resolved, on_time, overdue, median s, p90 s, median working days)."""
+    """Per group: (key, documents, resolved, on_time, overdue, without_deadline, median s, p90 s, median
+    working days), the outcomes by app.workflow.deadlines' SQL twins."""
     table = _table(calendar, tz, period, today)
     if table is None:
         return None
@@ -110,8 +113,9 @@ def processing_times(
                          IncomingDocument.issuer, IncomingDocument.document_type, IncomingDocument.state,
                          events=("resolved_us",))
     arrived, resolved = table.day_of(docs.c.received_us), table.day_of(docs.c.resolved_us)
-    due = day_number(docs.c.due_date)
     lead = lead_units(ids)
+    deadline = day_number(deadlines.document_deadline_sql(docs.c.due_date, lead.c.due_date))
+    document = deadlines.DocumentColumns(docs.c.id, docs.c.state, docs.c.due_date)
     keys = {
         # figures.GROUPINGS uses ``or``: an empty code or type counts as none.
         "unit": (func.coalesce(func.nullif(lead.c.unit_code, ""), not_directed),),
@@ -121,35 +125,35 @@ def processing_times(
         "month": (arrived.month,),
     }[group_by]
     is_resolved = docs.c.resolved_us.is_not(None)
+    result = deadlines.resolved_outcome_sql(resolved.number, deadline)
+    overdue_now = deadlines.document_is_overdue_sql(document, today, rule_columns.assignments)
     duration = seconds_between(docs.c.received_us, docs.c.resolved_us)
     statement = (
         select(
             *keys,
             func.count(),
             func.count().filter(is_resolved),
-            func.count().filter(is_resolved & (docs.c.due_date.is_(None) | (resolved.number <= due))),
-            func.count().filter(docs.c.due_date.is_not(None) & (
-                (is_resolved & (resolved.number > due))
-                | (docs.c.resolved_us.is_(None) & docs.c.state.in_(OPEN) & (literal(today) > docs.c.due_date)))),
+            func.count().filter(is_resolved & (result == deadlines.Outcome.on_time.value)),
+            func.count().filter(deadlines.counts_as_overdue_sql(is_resolved, result, overdue_now)),
+            func.count().filter(is_resolved & (result == deadlines.Outcome.without_deadline.value)),
             func.percentile_cont(MEDIAN_AND_P90).within_group(duration),
             func.percentile_cont(0.5).within_group(
                 elapsed_working_days(docs.c.received_us, docs.c.resolved_us, arrived, resolved)),
             _missing((docs.c.received_us, arrived), (docs.c.resolved_us, resolved)),
         )
         .select_from(docs)
+        .outerjoin(lead, lead.c.document_id == docs.c.id)
         .group_by(*keys)
     )
-    if group_by == "unit":
-        statement = statement.outerjoin(lead, lead.c.document_id == docs.c.id)
     rows = session.execute(statement).all()
     if any(row[-1] for row in rows):
         return None
     out = []
-    for key, documents, resolved_count, on_time, overdue, percentiles, median_days, _ in rows:
+    for key, documents, resolved_count, on_time, overdue, without_deadline, percentiles, median_days, _ in rows:
         if group_by == "month":
             key = table.month_names[key]
         median, p90 = percentiles if percentiles is not None else (None, None)
-        out.append((key, documents, resolved_count, on_time, overdue, median, p90, median_days))
+        out.append((key, documents, resolved_count, on_time, overdue, without_deadline, median, p90, median_days))
     return out
 
 

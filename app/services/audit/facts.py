@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from app.services.audit.scope import (
     documents_with_events,
     id_range,
 )
+from app.workflow import deadlines
 
 FACT_COLUMNS = (
     IncomingDocument.id, IncomingDocument.arrival_number, IncomingDocument.symbol, IncomingDocument.received_at,
@@ -40,6 +42,13 @@ class DocumentFacts:
     submitted_at: datetime | None
     resolved_at: datetime | None
     lead_unit: str | None
+    lead_due_date: date | None = None
+    overdue_now: bool = False  # app.workflow.deadlines.document_is_overdue today (with ``today`` only)
+
+    @property
+    def deadline(self) -> date | None:
+        """The effective deadline (app.workflow.deadlines.document_deadline)."""
+        return deadlines.document_deadline(self.due_date, self.lead_due_date)
 
 
 def per_document(*, user: User, period: AuditPeriod, tz: ZoneInfo, ids: IdRange, columns=FACT_COLUMNS) -> Subquery:
@@ -69,20 +78,23 @@ def tune_for_audit(session: Session) -> None:
 
 
 def lead_units(ids: IdRange) -> Subquery:
-    """The lead unit (chủ trì) of each document with an id in ``ids``."""
+    """The lead unit (chủ trì) of each document with an id in ``ids``, and the lead's own due date."""
     return (
-        select(Assignment.document_id, Unit.code.label("unit_code"))
+        select(Assignment.document_id, Unit.code.label("unit_code"), Assignment.due_date.label("due_date"))
         .join(Unit, Unit.id == Assignment.unit_id)
         .where(Assignment.role == "lead", Assignment.document_id.between(*ids))
         .subquery("lead")
     )
 
 
-def document_facts(*, session: Session, user: User, period: AuditPeriod, tz: ZoneInfo) -> list[DocumentFacts]:
-    """Facts for every document in the period that the user's audit may count."""
+def document_facts(
+    *, session: Session, user: User, period: AuditPeriod, tz: ZoneInfo, today: date | None = None
+) -> list[DocumentFacts]:
+    """Facts for every document in the period that the user's audit may count. With ``today``,
+    each unresolved document's ``overdue_now`` is decided by the rule over its assignments."""
     ids = id_range(session=session, period=period, tz=tz)
     docs, lead = per_document(user=user, period=period, tz=tz, ids=ids), lead_units(ids)
-    statement = select(docs, lead.c.unit_code).outerjoin(lead, lead.c.document_id == docs.c.id)
+    statement = select(docs, lead.c.unit_code, lead.c.due_date).outerjoin(lead, lead.c.document_id == docs.c.id)
     rows = session.execute(statement)
     facts = []
     append = facts.append
@@ -93,8 +105,21 @@ def document_facts(*, session: Session, user: User, period: AuditPeriod, tz: Zon
             submitted_at=as_utc(row[10]),
             resolved_at=as_utc(row[11]),
             lead_unit=row[12],
+            lead_due_date=row[13],
         ))
-    return facts
+    if today is None:
+        return facts
+    parts: dict[int, list[deadlines.Part]] = defaultdict(list)
+    for document_id, *part in session.execute(
+        select(Assignment.document_id, Assignment.id, Assignment.role, Assignment.state, Assignment.due_date)
+        .where(Assignment.document_id.between(*ids))
+    ):
+        parts[document_id].append(deadlines.Part(*part))
+    return [
+        replace(f, overdue_now=deadlines.document_is_overdue(f.state, f.due_date, parts[f.id], today))
+        if f.resolved_at is None else f
+        for f in facts
+    ]
 
 
 def as_utc(value):

@@ -18,6 +18,7 @@ from app.services.audit.facts import DocumentFacts, document_facts
 from app.services.audit.scope import AuditPeriod, id_range, state_changes
 from app.services.audit.stats import hours, mean, percentile, rate
 from app.services.audit.workdays import MemoCalendar
+from app.workflow import deadlines
 from app.workflow.calendar import WorkingCalendar
 from app.workflow.vocabulary import OPEN_STATES, Urgency
 
@@ -40,33 +41,25 @@ class ProcessingTimeRow:
     resolved: int
     on_time: int
     overdue: int
-    on_time_rate: float | None
+    without_deadline: int  # resolved with no effective deadline: neither on time nor overdue
+    on_time_rate: float | None  # on_time / (resolved - without_deadline)
     median_hours: float | None
     p90_hours: float | None
     median_working_days: float | None
 
 
-def _resolved_on_time(f: DocumentFacts, tz: ZoneInfo) -> bool:
-    """Resolved by the end of the due date (local); a document without a deadline is on time."""
-    assert f.resolved_at is not None
-    return f.due_date is None or f.resolved_at.astimezone(tz).date() <= f.due_date
-
-
-def _is_overdue(f: DocumentFacts, today: date, tz: ZoneInfo) -> bool:
-    """Resolved late, or still open after the end of its due date."""
-    if f.due_date is None:
-        return False
-    if f.resolved_at is not None:
-        return f.resolved_at.astimezone(tz).date() > f.due_date
-    return f.state in OPEN_STATES and today > f.due_date
+def _outcome(f: DocumentFacts, tz: ZoneInfo) -> deadlines.Outcome:
+    resolved_on = f.resolved_at.astimezone(tz).date() if f.resolved_at is not None else None
+    return deadlines.outcome(resolved_on, f.deadline, f.overdue_now)
 
 
 def processing_times(
     *, session: Session, user: User, period: AuditPeriod, group_by: str, calendar: WorkingCalendar, today: date,
-    tz: ZoneInfo,
+    tz: ZoneInfo, in_database: bool = True,
 ) -> list[ProcessingTimeRow]:
-    """Per group: how many arrived, were resolved, on time, overdue; time from arrival to resolution."""
-    if _in_database(session):
+    """Per group: how many arrived, were resolved, on time, overdue; time from arrival to resolution.
+    ``in_database=False`` takes the Python path on PostgreSQL too (the parity tests compare them)."""
+    if in_database and _in_database(session):
         computed = aggregates.processing_times(
             session=session, user=user, period=period, group_by=group_by, calendar=calendar, today=today, tz=tz,
             not_directed=NOT_DIRECTED, official_letter=OFFICIAL_LETTER)
@@ -75,7 +68,7 @@ def processing_times(
     calendar = MemoCalendar(calendar)
     key_of = GROUPINGS[group_by]
     groups: dict[str, list[DocumentFacts]] = defaultdict(list)
-    for f in document_facts(session=session, user=user, period=period, tz=tz):
+    for f in document_facts(session=session, user=user, period=period, tz=tz, today=today):
         groups[key_of(f, tz)].append(f)
     rows = []
     for key in sorted(groups):
@@ -83,17 +76,18 @@ def processing_times(
         resolved = [f for f in members if f.resolved_at is not None]
         durations = [(f.resolved_at - f.received_at).total_seconds() for f in resolved]  # type: ignore[operator]
         working = [calendar.working_days_elapsed(f.received_at, f.resolved_at, tz) for f in resolved]  # type: ignore[arg-type]
+        outcomes = [_outcome(f, tz) for f in members]
         rows.append(_processing_time_row(
-            key, len(members), len(resolved), sum(_resolved_on_time(f, tz) for f in resolved),
-            sum(_is_overdue(f, today, tz) for f in members),
+            key, len(members), len(resolved), outcomes.count(deadlines.Outcome.on_time),
+            sum(map(deadlines.counts_as_overdue, outcomes)), outcomes.count(deadlines.Outcome.without_deadline),
             percentile(durations, 0.5), percentile(durations, 0.9), percentile(working, 0.5),
         ))
     return rows
 
 
 def _processing_time_row(
-    key: str, documents: int, resolved: int, on_time: int, overdue: int, median_seconds: float | None,
-    p90_seconds: float | None, median_days: float | None,
+    key: str, documents: int, resolved: int, on_time: int, overdue: int, without_deadline: int,
+    median_seconds: float | None, p90_seconds: float | None, median_days: float | None,
 ) -> ProcessingTimeRow:
     return ProcessingTimeRow(
         key=key,
@@ -101,7 +95,8 @@ def _processing_time_row(
         resolved=resolved,
         on_time=on_time,
         overdue=overdue,
-        on_time_rate=rate(on_time, resolved),
+        without_deadline=without_deadline,
+        on_time_rate=deadlines.on_time_rate(on_time, resolved, without_deadline),
         median_hours=hours(median_seconds) if median_seconds is not None else None,
         p90_hours=hours(p90_seconds) if p90_seconds is not None else None,
         median_working_days=round(median_days, 2) if median_days is not None else None,
@@ -134,7 +129,8 @@ def _timely(start: datetime, end: datetime, urgent: bool, calendar: WorkingCalen
 
 
 def compliance(
-    *, session: Session, user: User, period: AuditPeriod, calendar: WorkingCalendar, now: datetime, tz: ZoneInfo
+    *, session: Session, user: User, period: AuditPeriod, calendar: WorkingCalendar, now: datetime, tz: ZoneInfo,
+    in_database: bool = True,
 ) -> list[ComplianceRow]:
     """Shares registered on time after arrival, and presented (submitted) on time after registration.
 
@@ -143,7 +139,7 @@ def compliance(
     """
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     computed = None
-    if _in_database(session):
+    if in_database and _in_database(session):
         computed = aggregates.compliance(session=session, user=user, period=period, calendar=calendar, now=now, tz=tz)
     if computed is not None:
         counts.update(computed)
@@ -187,13 +183,14 @@ STAGE_ORDER = ["registered", "office_review", "leadership_review", "in_progress"
 
 
 def stage_durations(
-    *, session: Session, user: User, period: AuditPeriod, calendar: WorkingCalendar, tz: ZoneInfo
+    *, session: Session, user: User, period: AuditPeriod, calendar: WorkingCalendar, tz: ZoneInfo,
+    in_database: bool = True,
 ) -> list[StageRow]:
     """How long documents stayed in each state: from the event that entered it to the next that left it.
 
     Stays not yet ended are not counted (they have no duration yet).
     """
-    if _in_database(session):
+    if in_database and _in_database(session):
         computed = aggregates.stage_durations(session=session, user=user, period=period, calendar=calendar, tz=tz)
         if computed is not None:
             return _stage_rows({row[0]: row[1:] for row in computed})

@@ -48,7 +48,9 @@ class RegisterLine(NamedTuple):
     notes: str
 
 
-def register_book(*, session: Session, user: User, period: AuditPeriod, tz: ZoneInfo) -> list[RegisterLine]:
+def register_book(
+    *, session: Session, user: User, period: AuditPeriod, tz: ZoneInfo, in_database: bool = True
+) -> list[RegisterLine]:
     """One line per document, in arrival-number order within each register year.
 
     A year is about 100 000 lines at a ministry, so this is written for rows in bulk: only the
@@ -58,7 +60,7 @@ def register_book(*, session: Session, user: User, period: AuditPeriod, tz: Zone
     """
     tune_for_audit(session)
     ids = id_range(session=session, period=period, tz=tz)
-    if session.get_bind().dialect.name == "postgresql":
+    if in_database and session.get_bind().dialect.name == "postgresql":
         return _register_book_in_sql(session=session, user=user, period=period, tz=tz, ids=ids)
     return _register_book_in_python(session=session, user=user, period=period, tz=tz, ids=ids)
 

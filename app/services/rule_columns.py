@@ -1,0 +1,66 @@
+"""The slip's rules bound to our tables: what ``app.workflow.deadlines`` and ``app.workflow.worklist``
+read, taken from the ORM models (for their SQL twins) and from loaded rows (for the Python rules).
+
+Nothing here decides anything; it only hands the rules their columns and facts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import aliased
+
+from app.models import Assignment, DocumentEvent, IncomingDocument, User
+from app.workflow import deadlines
+from app.workflow.deadlines import AssignmentColumns, DocumentColumns, Part
+from app.workflow.permissions import Actor, AssignmentView
+from app.workflow.worklist import TurnFacts, WorkDocumentColumns
+
+DOCUMENT = DocumentColumns(IncomingDocument.id, IncomingDocument.state, IncomingDocument.due_date)
+
+
+def assignments() -> AssignmentColumns:
+    """A fresh alias of the assignments table, as the rules' SQL twins take it."""
+    a = aliased(Assignment)
+    return AssignmentColumns(a.id, a.document_id, a.unit_id, a.role, a.state, a.assignee_id, a.due_date)
+
+
+def proposed_to(document_id: ColumnElement) -> ColumnElement:
+    """The username the document's latest ``propose`` named (NULL when it named none, or there was none)."""
+    event = aliased(DocumentEvent)
+    return (
+        select(event.data["to_username"].as_string())
+        .where(event.document_id == document_id, event.action == "propose")
+        .order_by(event.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def work_document() -> WorkDocumentColumns:
+    return WorkDocumentColumns(
+        IncomingDocument.id, IncomingDocument.state, IncomingDocument.confidentiality,
+        proposed_to(IncomingDocument.id),
+    )
+
+
+def overdue_sql(today: date) -> ColumnElement[bool]:
+    """The ``overdue`` filter of the document list: :func:`app.workflow.deadlines.document_is_overdue_sql`."""
+    return deadlines.document_is_overdue_sql(DOCUMENT, today, assignments)
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user_id=user.id, roles=user.roles, unit_id=user.unit_id, username=user.username)
+
+
+def parts(document: IncomingDocument) -> list[Part]:
+    return [Part(a.id, a.role, a.state, a.due_date) for a in document.assignments]
+
+
+def assignment_views(document: IncomingDocument) -> list[AssignmentView]:
+    return [AssignmentView(a.id, a.unit_id, a.role, a.state, a.assignee_id) for a in document.assignments]
+
+
+def turn_facts(document: IncomingDocument, proposed_to_username: str | None) -> TurnFacts:
+    return TurnFacts(document.state, document.confidentiality, proposed_to_username, assignment_views(document))

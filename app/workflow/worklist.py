@@ -1,0 +1,175 @@
+"""Whose turn it is (the work list, ``awaiting_me``): the one rule, in Python and, beside it, in SQL.
+
+``../shared/API.md`` ("One rule for deadlines, overdue and the work list"). The slip waits on:
+
+* registered or returned → the clerks of its register (``submit``);
+* office review → the office leaders who may see it (``propose``, ``direct``, ``return``), and the
+  leaders when no office leader may: a confidential document. An office leader sees a confidential
+  document only through a unit assignment (``app.services.access``), which a document in office
+  review cannot have yet (units are assigned by ``direct``, which leaves review for good);
+* leadership review → the leader the office proposed it to, or every leader when none was named
+  (``direct``, ``return``);
+* in progress → the unit leader of each assigned unit whose part is not yet handed over
+  (``assign``) or, for a unit informed, acknowledged (``acknowledge``), and each assignee whose
+  part is in progress (``complete``);
+* resolved → its clerks (``archive``). Choice where the contract is silent: a cooperating or
+  informed unit whose part is still open after the lead resolved the document keeps its turn
+  (``complete``, ``acknowledge``): it still owes that part, and is overdue there too.
+
+A turn is a (holder, action) pair, and a document is on someone's list only when
+:func:`app.workflow.permissions.authorize` lets them take that action now: the work list is
+derived from the permission table, never a copy of it. The converse need not hold (a leader may
+direct from office review without it being the leader's turn). Visibility is the caller's filter
+(``app.services.access``): the list is always of documents the person may see.
+
+:func:`turns` is the rule; :func:`on_work_list_sql` is its SQL twin, which the document list
+filters by. The parity tests compare them over generated data, person by person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_
+
+from app.workflow.deadlines import AssignmentColumns, Assignments
+from app.workflow.machine import ASSIGNMENT_MACHINE, DOCUMENT_MACHINE, InvalidTransition
+from app.workflow.permissions import Actor, AssignmentView, NotPermitted, authorize
+from app.workflow.vocabulary import AssignmentRole, AssignmentState, Confidentiality, DocumentState, Role
+
+S = DocumentState
+
+# The actions that move the slip: being on the list means holding one of them.
+SLIP_MOVING_ACTIONS = frozenset(
+    {"submit", "propose", "direct", "return", "assign", "report", "complete", "acknowledge", "archive"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnFacts:
+    """What the rule reads of a document: its state and confidentiality, the leader the latest
+    proposal named (None when none was), and its assignments."""
+
+    state: str
+    confidentiality: str
+    proposed_to: str | None
+    assignments: Sequence[AssignmentView]
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    action: str
+    assignment_id: int | None = None
+
+
+def sources(machine, action: str) -> frozenset[str]:  # noqa: ANN001 - a transitions Machine
+    """The states from which ``action`` fires on ``machine``: read from the machine, not restated."""
+    return frozenset(state for state in machine.states if action in machine.get_triggers(state))
+
+
+def _candidates(actor: Actor, facts: TurnFacts) -> list[Turn]:
+    """The turns the rule gives ``actor`` on the document, before the permission check."""
+    roles, state = actor.roles, facts.state
+    turns: list[Turn] = []
+    if Role.clerk in roles:
+        turns += [Turn("submit"), Turn("archive")]
+    if Role.office_leader in roles and state == S.office_review:
+        turns += [Turn("propose"), Turn("direct"), Turn("return")]
+    if Role.leader in roles:
+        if state == S.office_review and facts.confidentiality != Confidentiality.normal:
+            turns += [Turn("direct"), Turn("return")]
+        if state == S.leadership_review and facts.proposed_to in (None, actor.username):
+            turns += [Turn("direct"), Turn("return")]
+    for part in facts.assignments:
+        unit_leader = Role.unit_leader in roles and actor.unit_id is not None and part.unit_id == actor.unit_id
+        if unit_leader and part.state == AssignmentState.pending:
+            turns.append(Turn("acknowledge" if part.role == AssignmentRole.inform else "assign", part.id))
+        if part.assignee_id == actor.user_id and part.state == AssignmentState.in_progress:
+            turns.append(Turn("complete", part.id))
+    return turns
+
+
+def turns(actor: Actor, facts: TurnFacts) -> list[Turn]:
+    """The turns ``actor`` holds on the document now: the rule's candidates that ``authorize`` allows."""
+    held = []
+    for turn in _candidates(actor, facts):
+        try:
+            authorize(turn.action, actor, facts.state, facts.assignments, turn.assignment_id)
+        except (NotPermitted, InvalidTransition):
+            continue
+        held.append(turn)
+    return held
+
+
+def is_on_work_list(actors: Sequence[Actor], facts: TurnFacts) -> bool:
+    """On the list of a user who acts as any of ``actors`` (themself and whom they stand in for)."""
+    return any(turns(actor, facts) for actor in actors)
+
+
+# --- SQL twin --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkDocumentColumns:
+    """The document columns the rule reads; ``proposed_to`` is the username the latest ``propose``
+    event named (NULL when none), as an expression the caller builds over its event log."""
+
+    id: ColumnElement
+    state: ColumnElement
+    confidentiality: ColumnElement
+    proposed_to: ColumnElement
+
+
+def on_work_list_sql(
+    actors: Sequence[Actor], document: WorkDocumentColumns, assignments: Assignments
+) -> ColumnElement[bool]:
+    """SQL twin of :func:`is_on_work_list`: the candidates of :func:`_candidates` per actor, with
+    what :func:`~app.workflow.permissions.authorize` checks of the state (the machines' sources,
+    read from the machines) and of the assignment (unit, role, assignee) written as conditions."""
+    clauses = [_actor_sql(actor, document, assignments) for actor in actors]
+    return or_(*clauses) if clauses else false()
+
+
+def _in(column: ColumnElement, states: frozenset[str]) -> ColumnElement[bool]:
+    return column.in_(sorted(states))
+
+
+def _actor_sql(actor: Actor, document: WorkDocumentColumns, assignments: Assignments) -> ColumnElement[bool]:
+    roles, state = actor.roles, document.state
+    clauses: list[ColumnElement[bool]] = []
+    if Role.clerk in roles:
+        clauses.append(_in(state, sources(DOCUMENT_MACHINE, "submit") | sources(DOCUMENT_MACHINE, "archive")))
+    if Role.office_leader in roles:
+        clauses.append(state == S.office_review.value)
+    if Role.leader in roles:
+        clauses.append(and_(state == S.office_review.value,
+                            document.confidentiality != Confidentiality.normal.value))
+        named = document.proposed_to.is_(None)
+        if actor.username is not None:
+            named = or_(named, document.proposed_to == actor.username)
+        clauses.append(and_(state == S.leadership_review.value, named))
+    parts = _parts_sql(actor, document, assignments)
+    if parts is not None:
+        clauses.append(parts)
+    return or_(*clauses) if clauses else false()
+
+
+def _parts_sql(actor: Actor, document: WorkDocumentColumns, assignments: Assignments) -> ColumnElement[bool] | None:
+    """The unit-level turns: an assignment of the document the actor's unit leads or the actor holds."""
+    part: AssignmentColumns = assignments()
+    pending = AssignmentState.pending.value
+    turns: list[ColumnElement[bool]] = []
+    if Role.unit_leader in actor.roles and actor.unit_id is not None:
+        mine = part.unit_id == actor.unit_id
+        turns.append(and_(mine, part.state == pending, part.role != AssignmentRole.inform.value,
+                          _in(document.state, sources(DOCUMENT_MACHINE, "assign")),
+                          _in(part.state, sources(ASSIGNMENT_MACHINE, "assign"))))
+        turns.append(and_(mine, part.state == pending, part.role == AssignmentRole.inform.value,
+                          _in(document.state, sources(DOCUMENT_MACHINE, "acknowledge")),
+                          _in(part.state, sources(ASSIGNMENT_MACHINE, "acknowledge"))))
+    turns.append(and_(part.assignee_id == actor.user_id, part.state == AssignmentState.in_progress.value,
+                      part.role != AssignmentRole.inform.value,
+                      _in(document.state, sources(DOCUMENT_MACHINE, "complete")),
+                      _in(part.state, sources(ASSIGNMENT_MACHINE, "complete"))))
+    return exists().where(part.document_id == document.id, or_(*turns))
