@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from pydantic import Field
+
 from app.schemas.common import Schema
 
 
@@ -45,6 +47,10 @@ class SlipSummary(Schema):
     summary: str
     due_date: date | None
     state: str
+    deadline: date | None = Field(
+        default=None, description="The effective deadline: the document's own due_date, else its lead unit's")
+    overdue: bool = Field(default=False, description="As the document's detail says it (one rule)")
+    overdue_units: list[str] = Field(default_factory=list, description="Codes of the units whose part is overdue")
 
 
 class Slip(Schema):

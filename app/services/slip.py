@@ -7,6 +7,7 @@ person would have written it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -14,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from app.models import DocumentEvent, IncomingDocument, Unit, User
 from app.schemas.slip import Slip, SlipAssignment, SlipEntry, SlipSummary
+from app.services import rule_columns
 from app.services.workflow import list_events
+from app.workflow import deadlines
 from app.workflow.vocabulary import Role
 
 URGENCY_LABELS = {"normal": "Thường", "urgent": "Khẩn", "very_urgent": "Thượng khẩn", "flash": "Hỏa tốc"}
@@ -54,7 +57,8 @@ def _section(event: DocumentEvent) -> str | None:
     return None  # register, submit, recall, archive: the clerk's steps, shown in the summary
 
 
-def build_slip(*, session: Session, document: IncomingDocument, agency: str, tz: ZoneInfo) -> Slip:
+def build_slip(*, session: Session, document: IncomingDocument, agency: str, tz: ZoneInfo, now: datetime) -> Slip:
+    """The slip of ``document``; its overdue marks are the detail's, as of ``now`` (app.workflow.deadlines)."""
     units = {u.code: u.name for u in session.scalars(select(Unit))}
     sections: dict[str, list[SlipEntry]] = {
         "office_opinions": [], "leadership_directions": [], "unit_directions": [], "handler_results": []
@@ -91,6 +95,9 @@ def build_slip(*, session: Session, document: IncomingDocument, agency: str, tz:
             assignments=assignments,
             due_date=due,
         ))
+    today = now.astimezone(tz).date()
+    parts = rule_columns.parts(document)
+    late = deadlines.overdue_parts(document.state, document.due_date, parts, today)
     summary = SlipSummary(
         symbol=document.symbol,
         urgency=document.urgency,
@@ -105,5 +112,8 @@ def build_slip(*, session: Session, document: IncomingDocument, agency: str, tz:
         summary=document.summary,
         due_date=document.due_date,
         state=document.state,
+        deadline=deadlines.document_deadline(document.due_date, deadlines.lead_due_date(parts)),
+        overdue=deadlines.document_is_overdue(document.state, document.due_date, parts, today),
+        overdue_units=[a.unit.code for a in document.assignments if a.id in late],
     )
     return Slip(document_id=document.id, agency=agency, summary=summary, **sections)

@@ -29,7 +29,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from app.schemas.slip import Slip, SlipEntry
+from app.schemas.slip import Slip, SlipEntry, SlipSummary
 from app.services.organisation import DEFAULT_REGISTER_CODE
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
@@ -141,8 +141,20 @@ def _summary_lines(slip: Slip) -> list[tuple[str, str]]:
         ("Ngày, tháng văn bản", _date(s.document_date)),
         ("Cơ quan ban hành", s.issuer),
         ("Trích yếu", s.summary),
-        ("Thời hạn xử lý", _date(s.due_date) or BLANK),
+        ("Thời hạn xử lý", _deadline(s)),
     ]
+
+
+def _deadline(s: SlipSummary) -> str:
+    """The effective deadline, where it comes from, and the overdue mark (the detail's rule)."""
+    text = _date(s.deadline) or BLANK
+    if s.deadline is not None and s.due_date is None:
+        text += " (của đơn vị chủ trì)"
+    if s.overdue:
+        text += " · QUÁ HẠN"
+        if s.overdue_units:
+            text += f" ({', '.join(s.overdue_units)})"
+    return text
 
 
 def _dateline(slip: Slip, place: str) -> str:

@@ -20,14 +20,15 @@ from app.workflow.vocabulary import DocumentState as S
 
 _LIVE = [S.registered, S.office_review, S.leadership_review, S.in_progress, S.resolved, S.returned]
 _REVIEW = [S.office_review, S.leadership_review]
-_HANDLING = [S.in_progress, S.resolved]  # cooperating units may finish after the lead resolved it
+# Cooperating units may hand over and finish their part after the lead resolved the document.
+_HANDLING = [S.in_progress, S.resolved]
 
 DOCUMENT_TRANSITIONS: list[dict[str, object]] = [
     {"trigger": "submit", "source": [S.registered, S.returned], "dest": S.office_review},
     {"trigger": "propose", "source": S.office_review, "dest": S.leadership_review},
     {"trigger": "direct", "source": _REVIEW, "dest": S.in_progress},
     {"trigger": "return", "source": _REVIEW, "dest": S.returned},
-    {"trigger": "assign", "source": S.in_progress, "dest": None},
+    {"trigger": "assign", "source": _HANDLING, "dest": None},
     {"trigger": "report", "source": _HANDLING, "dest": None},
     {"trigger": "complete", "source": _HANDLING, "dest": None},
     {"trigger": "acknowledge", "source": _HANDLING, "dest": None},

@@ -95,7 +95,7 @@ def slip(document_id: DocumentId, user: CurrentUser, session: SessionDep, settin
     """The processing slip (phiếu giải quyết văn bản đến): summary, office opinions, the leadership's
     directions, unit directions and handler results, each signed and dated."""
     document = _visible(document_id, user, session, settings, now)
-    return build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz)
+    return build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz, now=now)
 
 
 # The printable slip loads nothing: its only style is inline, it runs no script.
@@ -118,7 +118,7 @@ def slip_html(
     """The processing slip as a printable A4 page that looks like the paper form. Self-contained
     (inline CSS, no scripts, fonts or images), for the browser's print dialog."""
     document = _visible(document_id, user, session, settings, now)
-    page = render_slip_html(build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz))
+    page = render_slip_html(build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz, now=now))
     return HTMLResponse(page, headers={"Content-Security-Policy": SLIP_CSP})
 
 
@@ -134,6 +134,6 @@ def slip_pdf(
 ) -> PDFResponse:
     """The processing slip as an A4 PDF (fonts embedded, Vietnamese included), shown inline."""
     document = _visible(document_id, user, session, settings, now)
-    slip_data = build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz)
+    slip_data = build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz, now=now)
     filename = f"phieu-giai-quyet-{slip_data.summary.arrival_number}.pdf"
     return PDFResponse(render_slip_pdf(slip_data), headers={"Content-Disposition": f'inline; filename="{filename}"'})

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from app.errors import Conflict
 from app.models import Assignment, DocumentEvent, IncomingDocument, Unit, User
-from app.services.audit.facts import lead_units, tune_for_audit
+from app.services.audit.facts import tune_for_audit
 from app.services.audit.scope import AuditPeriod, audit_scope, id_range, period_clause
+from app.workflow import deadlines
 from app.workflow.calendar import WorkingCalendar
-from app.workflow.machine import assignment_after, document_after
-from app.workflow.vocabulary import DocumentState
+from app.workflow.replay import EventRecord, ReplayError, replay
+from app.workflow.vocabulary import AssignmentRole, AssignmentState, DocumentState
 
 CLOSING_STATES = ("resolved", "archived", "recalled")
 # Actions that set a deadline; their event data keeps the date in force before them.
@@ -35,38 +37,76 @@ class OverdueRow:
 
 
 def overdue(
-    *, session: Session, user: User, period: AuditPeriod, as_of: date, calendar: WorkingCalendar, tz: ZoneInfo
+    *, session: Session, user: User, period: AuditPeriod, as_of: date, calendar: WorkingCalendar, tz: ZoneInfo,
+    in_database: bool = True,
 ) -> list[OverdueRow]:
-    """Documents and assignments open at the end of ``as_of`` and past their deadline then.
+    """Documents and assignments overdue at the end of ``as_of`` (app.workflow.deadlines, with
+    ``as_of`` as today): a document open then and past its effective deadline; an assignment not
+    done then, of a document not recalled then, past its deadline (a cooperating unit stays on the
+    list after the lead resolved the document).
 
     Replays the record: states come from the events before the cutoff, deadlines are the ones in
     force then (an extension granted later is undone using the date it started from).
 
-    The database does the sifting: a document is open at the cutoff when no closing event
-    precedes it, an assignment when no completion or acknowledgement does (NOT EXISTS, an index
-    probe each), and only the first deadline change after the cutoff is read per document or
-    assignment; everything is scanned within the period's id range (scope.id_range).
+    The database does the sifting: the candidates are the documents open at the cutoff or holding
+    an assignment not done then (NOT EXISTS, an index probe each), and only the first deadline
+    change after the cutoff is read per document or assignment; everything is scanned within the
+    period's id range (scope.id_range); the rule itself then decides, here, on those few rows.
+    ``in_database=False`` replays every document of the period instead (:func:`overdue_replayed`):
+    the reference the parity tests hold this against.
     """
-    cutoff = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=tz)
+    if not in_database:
+        return overdue_replayed(session=session, user=user, period=period, as_of=as_of, calendar=calendar, tz=tz)
+    cutoff = _cutoff(as_of, tz)
     tune_for_audit(session)
     ids = id_range(session=session, period=period, tz=tz)
-    closed_before = exists().where(
-        DocumentEvent.document_id == IncomingDocument.id,
-        DocumentEvent.document_id.between(*ids),
-        DocumentEvent.to_state.in_(CLOSING_STATES),
-        DocumentEvent.at < cutoff,
+
+    def before_cutoff(*states: str) -> ColumnElement[bool]:
+        return exists().where(
+            DocumentEvent.document_id == IncomingDocument.id,
+            DocumentEvent.document_id.between(*ids),
+            DocumentEvent.to_state.in_(states),
+            DocumentEvent.at < cutoff,
+        )
+
+    def done_before(assignment_id: ColumnElement) -> ColumnElement[bool]:
+        return exists().where(
+            # An assignment's events are its document's, so they lie in the same id range; saying
+            # so keeps the planner from walking the whole log's assignment index.
+            DocumentEvent.document_id.between(*ids),
+            DocumentEvent.assignment_id == assignment_id,
+            DocumentEvent.action.in_(["complete", "acknowledge"]),
+            DocumentEvent.at < cutoff,
+        )
+
+    with_open_part = (
+        select(Assignment.document_id)
+        .where(Assignment.document_id.between(*ids), Assignment.created_at < cutoff, ~done_before(Assignment.id))
     )
-    lead = lead_units(ids)
-    open_docs = session.execute(
+    closed, recalled = before_cutoff(*CLOSING_STATES), before_cutoff(DocumentState.recalled.value)
+    # The candidates (open at the cutoff, or with a part not done then) with every assignment they
+    # had then: a done lead still sets its document's deadline.
+    part = aliased(Assignment)
+    rows_found = session.execute(
         select(IncomingDocument.id, IncomingDocument.arrival_number, IncomingDocument.symbol,
-               IncomingDocument.due_date, lead.c.unit_code)
-        .outerjoin(lead, lead.c.document_id == IncomingDocument.id)
+               IncomingDocument.due_date, closed.label("closed"), recalled.label("recalled"),
+               part.id.label("part_id"), part.unit_id, part.role, part.due_date.label("part_due"),
+               done_before(part.id).label("part_done"))
+        .outerjoin(part, and_(part.document_id == IncomingDocument.id, part.document_id.between(*ids),
+                              part.created_at < cutoff))
         .where(IncomingDocument.id.between(*ids), period_clause(period, tz), audit_scope(user),
-               IncomingDocument.received_at < cutoff, ~closed_before)
+               IncomingDocument.received_at < cutoff,
+               or_(~closed, IncomingDocument.id.in_(with_open_part)))
+        .order_by(IncomingDocument.id, part.id)
     ).all()
-    if not open_docs:
+    if not rows_found:
         return []
-    info = {r.id: r for r in open_docs}
+    info = {r.id: r for r in rows_found}
+    parts: dict[int, list] = defaultdict(list)
+    for r in rows_found:
+        if r.part_id is not None:
+            parts[r.id].append(r)
+    units = dict(session.execute(select(Unit.id, Unit.code)).all())
 
     # The deadline in force at the cutoff: what the first later change started from, else today's.
     first_change: dict[tuple[int, int | None], str | None] = {}
@@ -87,35 +127,84 @@ def overdue(
         return current
 
     rows: list[OverdueRow] = []
-    for r in open_docs:
-        due = due_at_cutoff((r.id, None), r.due_date)
-        if due is not None and due < as_of:
-            rows.append(OverdueRow("document", r.id, r.arrival_number, r.symbol, r.unit_code, None, due,
-                                   calendar.working_days_between(due, as_of)))
-
-    done_before = exists().where(
-        # An assignment's events are its document's, so they lie in the same id range; saying so
-        # keeps the planner from walking the whole log's assignment index.
-        DocumentEvent.document_id.between(*ids),
-        DocumentEvent.assignment_id == Assignment.id,
-        DocumentEvent.action.in_(["complete", "acknowledge"]),
-        DocumentEvent.at < cutoff,
-    )
-    for a_id, document_id, unit_code, a_due in session.execute(
-        select(Assignment.id, Assignment.document_id, Unit.code, Assignment.due_date)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Assignment.document_id.between(*ids), Assignment.created_at < cutoff, ~done_before)
-        .order_by(Assignment.id)
-    ):
-        if document_id not in info:
-            continue
-        due = due_at_cutoff((document_id, a_id), a_due)
-        if due is not None and due < as_of:
-            d = info[document_id]
-            rows.append(OverdueRow("assignment", document_id, d.arrival_number, d.symbol, unit_code, a_id, due,
-                                   calendar.working_days_between(due, as_of)))
-    rows.sort(key=lambda row: (row.due_date, row.document_id, row.kind, row.assignment_id or 0))
+    for r in info.values():
+        # The state's class at the cutoff is all the rule reads of it: recalled, otherwise closed
+        # (resolved or archived), otherwise open.
+        state = DocumentState.recalled if r.recalled else DocumentState.resolved if r.closed else DocumentState.in_progress
+        document_parts = [
+            (deadlines.Part(a.part_id, a.role, AssignmentState.done if a.part_done else AssignmentState.pending,
+                            due_at_cutoff((r.id, a.part_id), a.part_due)), units[a.unit_id])
+            for a in parts.get(r.id, [])
+        ]
+        rows += _overdue_rows(r.id, r.arrival_number, r.symbol, state, due_at_cutoff((r.id, None), r.due_date),
+                              document_parts, as_of, calendar)
+    rows.sort(key=_row_order)
     return rows
+
+
+def overdue_replayed(
+    *, session: Session, user: User, period: AuditPeriod, as_of: date, calendar: WorkingCalendar, tz: ZoneInfo
+) -> list[OverdueRow]:
+    """:func:`overdue` by replaying each document of the period through the machines
+    (app.workflow.replay) up to the cutoff and asking the rule: slower, and independent of every
+    shortcut the database path takes."""
+    cutoff = _cutoff(as_of, tz)
+    ids = id_range(session=session, period=period, tz=tz)
+    documents = session.execute(
+        select(IncomingDocument.id, IncomingDocument.arrival_number, IncomingDocument.symbol)
+        .where(IncomingDocument.id.between(*ids), period_clause(period, tz), audit_scope(user),
+               IncomingDocument.received_at < cutoff)
+        .order_by(IncomingDocument.id)
+    ).all()
+    logs: dict[int, list[EventRecord]] = defaultdict(list)
+    for document_id, seq, action, to_state, assignment_id, data in session.execute(
+        select(DocumentEvent.document_id, DocumentEvent.seq, DocumentEvent.action, DocumentEvent.to_state,
+               DocumentEvent.assignment_id, DocumentEvent.data)
+        .where(DocumentEvent.document_id.between(*ids), DocumentEvent.at < cutoff)
+        .order_by(DocumentEvent.document_id, DocumentEvent.seq)
+    ):
+        logs[document_id].append(EventRecord(seq, action, to_state, assignment_id, data))
+    rows: list[OverdueRow] = []
+    for d in documents:
+        try:
+            replayed = replay(logs.get(d.id, []))
+        except ReplayError as exc:
+            raise Conflict(f"document {d.id}: {exc}") from exc
+        if replayed.state is None:
+            continue
+        rows += _overdue_rows(d.id, d.arrival_number, d.symbol, replayed.state, replayed.due_date,
+                              [(a.part(), a.unit_code) for a in replayed.assignments], as_of, calendar)
+    rows.sort(key=_row_order)
+    return rows
+
+
+def _cutoff(as_of: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=tz)
+
+
+def _overdue_rows(
+    document_id: int, arrival_number: int, symbol: str, state: str, due_date: date | None,
+    parts: list[tuple[deadlines.Part, str]], as_of: date, calendar: WorkingCalendar,
+) -> list[OverdueRow]:
+    """The rows the rule gives one document as it stood at the cutoff (``as_of`` as today)."""
+    rows = []
+    lead_unit = next((code for part, code in parts if part.role == AssignmentRole.lead), None)
+    effective = deadlines.document_deadline(due_date, deadlines.lead_due_date(p for p, _ in parts))
+    if state in deadlines.OPEN and deadlines.is_past(effective, as_of):
+        assert effective is not None
+        rows.append(OverdueRow("document", document_id, arrival_number, symbol, lead_unit, None, effective,
+                               calendar.working_days_between(effective, as_of)))
+    for part, code in parts:
+        deadline = deadlines.assignment_deadline(part.due_date, effective)
+        if deadlines.assignment_is_overdue(part.state, deadline, state, as_of):
+            assert deadline is not None
+            rows.append(OverdueRow("assignment", document_id, arrival_number, symbol, code, part.id, deadline,
+                                   calendar.working_days_between(deadline, as_of)))
+    return rows
+
+
+def _row_order(row: OverdueRow) -> tuple:
+    return (row.due_date, row.document_id, row.kind, row.assignment_id or 0)
 
 
 @dataclass
@@ -139,53 +228,21 @@ class DocumentAsOf:
 
 
 def document_as_of(*, session: Session, document: IncomingDocument, at: datetime) -> DocumentAsOf:
-    """Replay the document's events up to ``at`` through the workflow machines.
-
-    Replaying (rather than reading a stored history of states) checks the log as it goes: an event
-    the machine would not allow means the record is inconsistent, and says so (409).
-    """
-    events = session.scalars(
-        select(DocumentEvent)
+    """Replay the document's events up to ``at`` through the workflow machines (app.workflow.replay);
+    a log the machines would not allow is reported (409)."""
+    events = session.execute(
+        select(DocumentEvent.seq, DocumentEvent.action, DocumentEvent.to_state, DocumentEvent.assignment_id,
+               DocumentEvent.data)
         .where(DocumentEvent.document_id == document.id, DocumentEvent.at <= at)
         .order_by(DocumentEvent.seq)
     ).all()
-    state: str | None = None
-    due: date | None = None
-    assignments: dict[int, AssignmentAsOf] = {}
-    for event in events:
-        data = event.data or {}
-        if event.action == "register":
-            state = DocumentState.registered.value
-            due = date.fromisoformat(data["due_date"]) if data.get("due_date") else None
-            continue
-        assert state is not None
-        try:
-            if event.action == "direct":
-                due = date.fromisoformat(data["due_date"]) if data.get("due_date") else due
-                for item in data.get("assignments", []):
-                    assignments[item["assignment_id"]] = AssignmentAsOf(
-                        item["assignment_id"], item["unit_code"], item["role"], "pending",
-                        due_date=date.fromisoformat(item["due_date"]) if item.get("due_date") else None)
-            if event.assignment_id in assignments:
-                target = assignments[event.assignment_id]
-                if event.action in {"assign", "complete", "acknowledge"}:
-                    target.state = assignment_after(target.state, event.action)
-                if event.action == "assign":
-                    target.assignee = data.get("assignee_username")
-                    target.due_date = date.fromisoformat(data["due_date"]) if data.get("due_date") else target.due_date
-                if event.action == "extend":
-                    target.due_date = date.fromisoformat(data["to_due_date"])
-            elif event.action == "extend":
-                due = date.fromisoformat(data["to_due_date"])
-            next_state = document_after(state, event.action)
-            if event.action == "complete" and event.to_state == DocumentState.resolved:
-                next_state = document_after(next_state, "resolve")
-        except Exception as exc:  # the log disagrees with the machine
-            raise Conflict(f"event {event.seq} ({event.action}) cannot be replayed: {exc}") from exc
-        if next_state != event.to_state:
-            raise Conflict(f"event {event.seq} ({event.action}) recorded state {event.to_state}, replay gives {next_state}")
-        state = next_state
-    if state is None:
+    try:
+        replayed = replay(EventRecord(*event) for event in events)
+    except ReplayError as exc:
+        raise Conflict(str(exc)) from exc
+    if replayed.state is None:
         raise Conflict(f"document {document.id} was not yet registered at {at.isoformat()}")
-    return DocumentAsOf(document.id, at, state, due, len(events), list(assignments.values()))
-
+    return DocumentAsOf(document.id, at, replayed.state, replayed.due_date, replayed.events_applied, [
+        AssignmentAsOf(a.assignment_id, a.unit_code, a.role, a.state, a.assignee, a.due_date)
+        for a in replayed.assignments
+    ])
