@@ -1,0 +1,1 @@
+"""Pure tests of app.workflow: no database, no HTTP, milliseconds."""
