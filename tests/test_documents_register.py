@@ -222,10 +222,18 @@ def test_allow_duplicate_registers_even_when_the_original_commits_meanwhile(engi
     """A knowing duplicate (allow_duplicate) whose original is committed by another request
     between its look-up and its write is still registered, linked to that original — not
     refused with "send allow_duplicate=true". On PostgreSQL the second write waits for the
-    first and then meets the identity index; on SQLite it waits for the write lock."""
+    first and then meets the identity index; on SQLite it waits for the write lock.
+
+    No sleep: the first commits only once the second is seen waiting. On PostgreSQL that is
+    certain (pg_blocking_pids names the first's backend). On SQLite nothing shows a connection
+    inside its busy wait, so the test waits until the second thread is inside the C call of its
+    ``BEGIN IMMEDIATE``; should the first still commit before that statement reaches the lock,
+    the outcome is the same, since on SQLite the second looks the original up only after BEGIN.
+    """
     import threading
-    import time as clock
     from datetime import UTC, datetime
+
+    from sqlalchemy import text
 
     from app.schemas.documents import DocumentCreate
     from app.services import organisation as org
@@ -252,10 +260,44 @@ def test_allow_duplicate_registers_even_when_the_original_commits_meanwhile(engi
                 outcome["error"] = exc
 
     second = threading.Thread(target=knowing_duplicate)
-    second.start()
-    clock.sleep(0.5)  # the second registration is now waiting for the first
-    first_session.commit()
-    first_session.close()
-    second.join(timeout=60)
+    try:
+        second.start()
+        if engine.dialect.name == "postgresql":  # wait until the first's row lock holds the second up
+            first_pid = first_session.scalar(text("SELECT pg_backend_pid()"))
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+                _wait_until(lambda: watcher.scalar(
+                    text("SELECT count(*) FROM pg_locks WHERE NOT granted AND :pid = ANY(pg_blocking_pids(pid))"),
+                    {"pid": first_pid},
+                ) > 0, second, outcome)
+        else:  # wait until the second is inside its BEGIN IMMEDIATE, which the first's write lock holds up
+            _wait_until(lambda: _executing(second, "BEGIN"), second, outcome)
+        first_session.commit()  # the second registration is now waiting for the first
+    finally:
+        first_session.close()
+        second.join(timeout=60)
+    assert not second.is_alive(), "the second registration is still waiting"
     assert "error" not in outcome, outcome.get("error")
     assert outcome == {"duplicate_of": first.document.id, "number": 2}
+
+
+def _wait_until(condition, thread, outcome: dict, timeout: float = 60) -> None:  # noqa: ANN001
+    """Poll ``condition`` while ``thread`` runs; fail if the thread ends or the time runs out first."""
+    import time as clock
+
+    deadline = clock.monotonic() + timeout
+    while not condition():
+        assert thread.is_alive(), f"the second registration ended without waiting for the first: {outcome}"
+        assert clock.monotonic() < deadline, "the second registration never waited for the first"
+        clock.sleep(0.001)
+
+
+def _executing(thread, statement_prefix: str) -> bool:  # noqa: ANN001
+    """Whether ``thread`` is inside the driver's execute of a statement starting with ``statement_prefix``:
+    its innermost Python frame is SQLAlchemy's ``do_execute``, whose ``cursor.execute`` runs in C
+    (sqlite3 releases the GIL while it waits for a lock)."""
+    import sys
+
+    frame = sys._current_frames().get(thread.ident)
+    if frame is None or frame.f_code.co_name != "do_execute":
+        return False
+    return str(frame.f_locals.get("statement", "")).startswith(statement_prefix)
