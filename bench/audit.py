@@ -30,14 +30,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import os
-import platform
 import re
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,15 +42,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Self
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the repository first
 
 from app.config import Settings
-from bench.machine import CLK_TCK, busy_pct
+from bench.common import ROOT
+from bench.common.accounts import ensure_user, login
+from bench.common.machine import STACK, machine_facts, wait_for_quiet
+from bench.common.postgres import Pg, postgresql_facts
+from bench.common.processes import ProcessSampler, ProcInfo, cmdline, memory_kb
+from bench.common.results import command_line, git_commit, shown, uncommitted, write_json
+from bench.common.server import server_env, serving, unwind_on_signals
+from bench.common.stats import percentile
 
 LEADER = "gen_lanhdao"
 LEADER_PASSWORD = "generated-password"  # the generator's default
@@ -64,106 +65,32 @@ TARGET_MS = {"audit": 1000.0, "search": 200.0, "list": 50.0}
 SEARCHES = ["bao cao", "ubnd da nang", "thong tu", "quang ninh", "54321/", "bc-vnpt"]
 GROUPINGS = ["unit", "urgency", "issuer", "document_type", "month"]
 DOCS = "/api/v1/incoming-documents"
+PG_SETTINGS = ["shared_buffers", "work_mem", "effective_cache_size", "max_parallel_workers_per_gather", "jit",
+               "random_page_cost", "maintenance_work_mem"]
 
 
-# --- small helpers ---------------------------------------------------------------------------------
-
-
-def nearest_rank(sorted_values: list[float], p: float) -> float | None:
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def proc_status(pid: int) -> dict[str, int]:
-    """VmRSS / VmHWM (kB) of a process."""
-    out = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in {"VmRSS", "VmHWM"}:
-                out[key] = int(value.split()[0])
-    except OSError:
-        pass
-    return out
+# --- what a result records about the run ------------------------------------------------------------
 
 
 def git_facts() -> dict[str, object]:
-    def run(*cmd: str) -> str:
-        try:
-            return subprocess.run(cmd, check=False, cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    return {"commit": run("git", "rev-parse", "HEAD"),
-            "dirty": [line[3:] for line in run("git", "status", "--porcelain").splitlines()
-                      if line[3:].startswith(("app/services/audit", "app/services/documents.py", "app/models",
-                                              "migrations"))]}
+    """The commit, and the uncommitted files among those the measured queries come from."""
+    return {"commit": git_commit(),
+            "dirty": uncommitted("app/services/audit", "app/services/documents.py", "app/models", "migrations")}
 
 
-def machine_facts(backend: str, conninfo: str | None) -> dict[str, object]:
-    cpu_model = ""
-    mem_kb = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem_kb = int(line.split()[1])
-    except OSError:
-        pass
-    import fastapi
-    import pydantic
-    import sqlalchemy
-    import uvicorn
-
-    facts: dict[str, object] = {
-        "nproc": os.cpu_count(), "cpu_model": cpu_model, "mem_total_kb": mem_kb, "platform": platform.platform(),
-        "python": sys.version.split()[0],
-        "packages": {"fastapi": fastapi.__version__, "pydantic": pydantic.VERSION,
-                     "sqlalchemy": sqlalchemy.__version__, "uvicorn": uvicorn.__version__},
-        "loadavg_at_start": os.getloadavg(),
-    }
+def audit_machine_facts(backend: str, conninfo: str | None) -> dict[str, object]:
     if backend == "postgresql" and conninfo:
-        import psycopg
+        return {**machine_facts([*STACK, "psycopg"]), **postgresql_facts(conninfo, PG_SETTINGS, with_units=True)}
+    import sqlite3
 
-        facts["packages"]["psycopg"] = psycopg.__version__  # type: ignore[index]
-        with psycopg.connect(conninfo) as conn:
-            facts["postgresql"] = conn.execute("SELECT version()").fetchone()[0]
-            facts["postgresql_settings"] = dict(conn.execute(
-                "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s) ORDER BY name",
-                (["shared_buffers", "work_mem", "effective_cache_size", "max_parallel_workers_per_gather",
-                  "jit", "random_page_cost", "maintenance_work_mem"],)).fetchall())
-    else:
-        import sqlite3
-
-        facts["sqlite"] = sqlite3.sqlite_version
-    return facts
+    return {**machine_facts(), "sqlite": sqlite3.sqlite_version}
 
 
 # --- other people's load ----------------------------------------------------------------------------
 
-def wait_for_quiet(limit_pct: float, max_wait: float) -> float:
-    """Wait (at most ``max_wait`` s) until the machine is less than ``limit_pct`` busy; the last reading."""
-    reading = busy_pct()
-    deadline = time.monotonic() + max_wait
-    while reading > limit_pct and time.monotonic() < deadline:
-        time.sleep(2)
-        reading = busy_pct()
-    return reading
 
-
-class OthersMeter:
-    """CPU used by processes that are not this benchmark's while a case runs (a sampling thread).
+class OthersMeter(ProcessSampler):
+    """CPU used by processes that are not this benchmark's while a case runs.
 
     Ours: this process, the uvicorn server, the PostgreSQL backends of the benchmark database and
     their parallel workers. Everything else (other people's test runs, their PostgreSQL backends,
@@ -171,66 +98,36 @@ class OthersMeter:
     """
 
     def __init__(self, server_pid: int, dbname: str | None, interval: float = 0.5) -> None:
-        import threading
-
-        self.server_pid, self.dbname, self.interval = server_pid, dbname, interval
-        self.me = os.getpid()
-        self.first: dict[int, float] = {}
-        self.last: dict[int, float] = {}
+        super().__init__(interval)
+        self.server_pid, self.dbname = server_pid, dbname
         self.ours: dict[int, bool] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _sample(self, initial: bool = False) -> None:
-        procs: dict[int, tuple[int, float]] = {}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                raw = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = raw[raw.rindex(")") + 2:].split()
-            procs[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK)
-        for pid, (ppid, cpu) in procs.items():
-            if pid not in self.first:
-                self.first[pid] = cpu if initial else 0.0
+    def classify(self, procs: dict[int, ProcInfo]) -> None:
+        for pid, info in procs.items():
             if pid not in self.ours:
-                self.ours[pid] = self._is_ours(pid, ppid)
-            self.last[pid] = cpu
+                self.ours[pid] = self._is_ours(pid, info.ppid)
 
     def _is_ours(self, pid: int, ppid: int) -> bool:
         if pid in (self.me, self.server_pid) or ppid == self.server_pid:
             return True
-        try:
-            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            return False
-        if not title.startswith("postgres:"):
+        title = cmdline(pid)
+        if title is None or not title.startswith("postgres:"):
             return False
         if self.dbname and f" {self.dbname} " in title:
             return True
         m = re.search(r"parallel worker for PID (\d+)", title)
         return bool(m and self.ours.get(int(m[1])))
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._sample()
-
-    def __enter__(self) -> Self:
+    def start(self) -> None:
         self.started = time.perf_counter()
-        self._sample(initial=True)
-        self._thread.start()
-        return self
+        super().start()
 
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sample()
+    def finish(self) -> None:
+        super().finish()
         self.elapsed = time.perf_counter() - self.started
 
     def others_pct(self) -> float:
-        others = sum(cpu - self.first.get(pid, 0.0) for pid, cpu in self.last.items() if not self.ours.get(pid))
+        others = sum(self.used_s(pid) for pid in self.last if not self.ours.get(pid))
         return round(100 * others / max(1e-9, self.elapsed * (os.cpu_count() or 1)), 1)
 
 
@@ -243,52 +140,32 @@ class Database:
     name: str  # PostgreSQL database name, or the SQLite data directory
     settings: Settings
     created: bool
+    pg: Pg | None = None
 
     @property
     def conninfo(self) -> str | None:
-        if self.backend != "postgresql":
-            return None
-        from sqlalchemy.engine import make_url
-
-        url = make_url(self.settings.resolved_database_url)
-        return f"host={url.host} port={url.port or 5432} user={url.username} dbname={url.database}"
-
-
-def pg_admin(args: argparse.Namespace, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"host={args.pg_host} port={args.pg_port} user={args.pg_user} dbname=postgres",
-                         autocommit=True) as conn:
-        conn.execute(sql)
+        return self.pg.conninfo(self.name) if self.pg else None
 
 
 def open_database(args: argparse.Namespace, stamp: str) -> Database:
     if args.backend == "postgresql":
+        pg = Pg(args.pg_host, args.pg_port, args.pg_user)
         name = args.reuse or f"congvan_audit_{stamp}"
-        url = f"postgresql+psycopg://{args.pg_user}@{args.pg_host}:{args.pg_port}/{name}"
         data_dir = Path(tempfile.mkdtemp(prefix="congvan-audit-"))
         if not args.reuse:
-            pg_admin(args, f'CREATE DATABASE "{name}"')
-        return Database("postgresql", name, Settings(data_dir=data_dir, database_url=url), not args.reuse)
+            pg.create_database(name)
+        return Database("postgresql", name, Settings(data_dir=data_dir, database_url=pg.sqlalchemy_url(name)),
+                        not args.reuse, pg)
     data_dir = Path(args.reuse) if args.reuse else Path(tempfile.mkdtemp(prefix="congvan-audit-sqlite-"))
     return Database("sqlite", str(data_dir), Settings(data_dir=data_dir, database_url=None), not args.reuse)
 
 
-def drop_database(args: argparse.Namespace, db: Database) -> None:
-    if db.backend == "postgresql":
-        pg_admin(args, f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
+def drop_database(db: Database) -> None:
+    if db.pg is not None:
+        db.pg.drop_database(db.name)
         shutil.rmtree(db.settings.data_dir, ignore_errors=True)
     else:
         shutil.rmtree(db.name, ignore_errors=True)
-
-
-def server_env(db: Database) -> dict[str, str]:
-    env = {**os.environ, "CONGVAN_DATA_DIR": str(db.settings.data_dir)}
-    if db.backend == "postgresql":
-        env["CONGVAN_DATABASE_URL"] = db.settings.resolved_database_url
-    else:
-        env.pop("CONGVAN_DATABASE_URL", None)
-    return env
 
 
 def generate(args: argparse.Namespace, db: Database) -> dict[str, object]:
@@ -298,8 +175,8 @@ def generate(args: argparse.Namespace, db: Database) -> dict[str, object]:
         cmd += ["--years", str(args.years)]
     print(f"$ {shlex.join(cmd)}", flush=True)
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=server_env(db), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=server_env(db.settings), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
     lines = []
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -379,67 +256,7 @@ _PG_SIZES = _pg_sizes()
 
 
 def ensure_auditor(db: Database) -> None:
-    from app.db import make_engine, make_sessionmaker
-    from app.services import organisation as org
-    from app.workflow.vocabulary import Role
-
-    engine = make_engine(db.settings)
-    try:
-        with make_sessionmaker(engine)() as session:
-            if org.get_user(session=session, username=AUDITOR) is None:
-                org.create_user(session=session, username=AUDITOR, password=AUDITOR_PASSWORD, roles=[Role.auditor],
-                                full_name="Kiểm toán (benchmark)")
-                session.commit()
-    finally:
-        engine.dispose()
-
-
-# --- the server ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    base_url: str
-    process: subprocess.Popen[bytes]
-
-
-def start_server(db: Database, log_path: Path) -> Server:
-    port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
-           "--log-level", "warning", "--no-access-log"]
-    log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the server
-    process = subprocess.Popen(cmd, env=server_env(db), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited during start-up; see {log_path}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                return Server(base_url, process)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop_server(Server(base_url, process))
-    raise RuntimeError("server did not become healthy in 60 s")
-
-
-def stop_server(server: Server) -> None:
-    if server.process.poll() is None:
-        os.killpg(server.process.pid, signal.SIGTERM)
-        try:
-            server.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.process.pid, signal.SIGKILL)
-            server.process.wait()
-
-
-def token(base_url: str, username: str, password: str) -> str:
-    response = httpx.post(f"{base_url}/api/v1/auth/token", data={"username": username, "password": password},
-                          timeout=30)
-    response.raise_for_status()
-    return response.json()["access_token"]
+    ensure_user(db.settings, AUDITOR, AUDITOR_PASSWORD, "auditor", "Kiểm toán (benchmark)")
 
 
 # --- what is measured --------------------------------------------------------------------------------
@@ -508,10 +325,10 @@ def measure(client: httpx.Client, case: Case, headers: dict[str, str], args: arg
         dump.mkdir(parents=True, exist_ok=True)
         (dump / (re.sub(r"[^\w.=-]+", "_", case.name) + ".out")).write_bytes(body)
     target = TARGET_MS.get(case.group)
-    p95 = nearest_rank(values, 95)
+    p95 = percentile(values, 95)
     return {
         "name": case.name, "group": case.group, "user": case.user, "path": case.path, "params": case.params,
-        "n": len(values), "p50_ms": round(nearest_rank(values, 50), 1), "p95_ms": round(p95, 1),
+        "n": len(values), "p50_ms": round(percentile(values, 50), 1), "p95_ms": round(p95, 1),
         "max_ms": round(values[-1], 1), "min_ms": round(values[0], 1),
         "mean_ms": round(sum(values) / len(values), 1), "statuses": sorted(statuses), "bytes": len(body),
         "rows": rows, "total": total, "body_sha256": hashlib.sha256(body).hexdigest()[:16],
@@ -730,17 +547,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # A SIGTERM still stops the server and drops the database (the finally below).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    unwind_on_signals()  # the server stops and the finally below drops the database
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-    command = shlex.join([".venv/bin/python", "bench/audit.py", *(argv if argv is not None else sys.argv[1:])])
+    command = shlex.join(command_line())
     db = open_database(args, stamp)
     result: dict[str, object] = {
         "benchmark": "audit", "tag": args.tag, "command": command, "started_at": datetime.now().astimezone().isoformat(),
         "backend": args.backend, "documents": args.documents, "database_name": db.name, "reused": bool(args.reuse),
         "git": git_facts(),
     }
-    server: Server | None = None
     log_path = Path(tempfile.mkstemp(prefix="congvan-audit-server-", suffix=".log")[1])
     try:
         if not args.reuse:
@@ -753,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_maintenance:
                 result["maintenance"] = maintenance(db)
         ensure_auditor(db)
-        result["machine"] = machine_facts(args.backend, db.conninfo)
+        result["machine"] = audit_machine_facts(args.backend, db.conninfo)
         today = datetime.now(db.settings.tz).date()
         period = (today - timedelta(days=365), today)
         period_params = {"from": period[0].isoformat(), "to": period[1].isoformat()}
@@ -761,55 +576,49 @@ def main(argv: list[str] | None = None) -> int:
         result["database"] = database_facts(db, period)
         print(f"database: {json.dumps(result['database'], default=str)}", flush=True)
 
-        server = start_server(db, log_path)
-        pid = server.process.pid
-        result["server"] = {"command": "python -m uvicorn app.main:app (1 worker)",
-                            "rss_kb_after_start": proc_status(pid).get("VmRSS")}
-        headers = {LEADER: {"Authorization": f"Bearer {token(server.base_url, LEADER, LEADER_PASSWORD)}"},
-                   AUDITOR: {"Authorization": f"Bearer {token(server.base_url, AUDITOR, AUDITOR_PASSWORD)}"}}
-        mid_id = max(1, int(result["database"]["documents"]) // 2)  # type: ignore[arg-type, index]
-        measurements = []
-        with httpx.Client(base_url=server.base_url, timeout=600) as client:
-            for case in cases(args, period_params, mid_id):
-                if args.only and not re.search(args.only, case.name):
-                    continue
-                before = wait_for_quiet(args.quiet_below, args.quiet_wait)
-                meter = OthersMeter(pid, db.name if db.backend == "postgresql" else None)
-                m = measure(client, case, headers[case.user], args, case.requests or args.requests, meter)
-                m["machine_busy_before_pct"] = before
-                measurements.append(m)
-                print(f"  {m['name']:<42} p50 {m['p50_ms']:>9.1f}  p95 {m['p95_ms']:>9.1f}  max {m['max_ms']:>9.1f} ms"
-                      f"  rows {m['rows']}  others {m['others_cpu_pct']}%"
-                      f"  {m['statuses']}", flush=True)
-        result["measurements"] = measurements
-        result["server"].update(proc_status(pid))  # type: ignore[union-attr]
-        stop_server(server)
-        server = None
+        with serving(db.settings, log_path) as server:
+            pid = server.process.pid
+            result["server"] = {"command": "python -m uvicorn app.main:app (1 worker)",
+                                "rss_kb_after_start": memory_kb(pid).get("VmRSS")}
+            headers = {LEADER: {"Authorization": f"Bearer {login(server.base_url, LEADER, LEADER_PASSWORD)}"},
+                       AUDITOR: {"Authorization": f"Bearer {login(server.base_url, AUDITOR, AUDITOR_PASSWORD)}"}}
+            mid_id = max(1, int(result["database"]["documents"]) // 2)  # type: ignore[arg-type, index]
+            measurements = []
+            with httpx.Client(base_url=server.base_url, timeout=600) as client:
+                for case in cases(args, period_params, mid_id):
+                    if args.only and not re.search(args.only, case.name):
+                        continue
+                    before = wait_for_quiet(args.quiet_below, args.quiet_wait, pause_s=2)[-1]
+                    meter = OthersMeter(pid, db.name if db.backend == "postgresql" else None)
+                    m = measure(client, case, headers[case.user], args, case.requests or args.requests, meter)
+                    m["machine_busy_before_pct"] = before
+                    measurements.append(m)
+                    print(f"  {m['name']:<42} p50 {m['p50_ms']:>9.1f}  p95 {m['p95_ms']:>9.1f}  "
+                          f"max {m['max_ms']:>9.1f} ms  rows {m['rows']}  others {m['others_cpu_pct']}%"
+                          f"  {m['statuses']}", flush=True)
+            result["measurements"] = measurements
+            result["server"].update(memory_kb(pid))  # type: ignore[union-attr]
         result["server_log_tail"] = log_path.read_text(errors="replace").splitlines()[-10:]
 
-        results_dir = ROOT / "bench" / "results"
-        results_dir.mkdir(parents=True, exist_ok=True)
-        out = results_dir / f"audit-{args.backend}-{args.documents}-{stamp}.json"
+        out = ROOT / "bench" / "results" / f"audit-{args.backend}-{args.documents}-{stamp}.json"
 
         def save() -> None:
             result["finished_at"] = datetime.now().astimezone().isoformat()
-            out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
+            write_json(out, result)
 
         save()  # the measurements are safe even if capturing the plans fails
         if not args.no_plans:
             result["plans"] = capture_plans(args, db, period, ROOT / "bench" / "plans")
             save()
         print_table(result)
-        print(f"\nresults: {out.relative_to(ROOT)}")
+        print(f"\nresults: {shown(out)}")
         if args.keep or args.reuse:
             print(f"database kept: {db.name}  (again: --reuse {db.name})")
         failed = [m["name"] for m in measurements if m["statuses"] != [200]]
         return 1 if failed else 0
     finally:
-        if server is not None:
-            stop_server(server)
         if db.created and not args.keep:
-            drop_database(args, db)
+            drop_database(db)
         if db.backend == "postgresql":
             shutil.rmtree(db.settings.data_dir, ignore_errors=True)  # only the server's secret key
         log_path.unlink(missing_ok=True)

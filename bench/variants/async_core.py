@@ -7,7 +7,7 @@ thread hand-off, ORM sessions, the sync driver) are taken away? It serves only t
 ordinary case: no Idempotency-Key, no duplicate handling, no confidential registers, the
 clerk holding no delegation; everything else goes to the real app, mounted behind it.
 
-    PYTHONPATH=bench/variants .venv/bin/python bench/registration.py --raw none --app async_core:application
+    PYTHONPATH=bench/variants .venv/bin/python -m bench.registration --raw none --app async_core:application
     CONGVAN_VARIANT_ONLY_THE_WRITE=1 ...   # also skip the delegation and register queries
 
 PostgreSQL only (``CONGVAN_DATABASE_URL`` from the benchmark).

@@ -1,13 +1,13 @@
 """Where one registration's server CPU goes: each step of ``POST /incoming-documents`` timed alone.
 
-``registration.py`` measures the whole request under load; this script calls the steps the
-request makes, in one thread, in-process, on a fresh PostgreSQL database, and prints the
+``python -m bench.registration`` measures the whole request under load; this command calls the
+steps the request makes, in one thread, in-process, on a fresh PostgreSQL database, and prints the
 process CPU time of each (the best of ``--repeats`` rounds of ``--calls`` calls; a round's
 mean, so a stray pause does not count). What the load adds on top (HTTP, the framework, the
 hand-offs between threads, sharing two cores with PostgreSQL) is the difference between the
-sum here and the per-registration CPU that ``registration.py`` reports.
+sum here and the per-registration CPU that the load benchmark reports.
 
-    .venv/bin/python bench/registration_parts.py            # --calls 500 --repeats 3
+    .venv/bin/python -m bench.registration.parts            # --calls 500 --repeats 3
 """
 
 from __future__ import annotations
@@ -17,23 +17,19 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 from tempfile import TemporaryDirectory
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import registration as bench  # noqa: E402
-
-from app.api.presenters import document_out  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.db import make_engine, make_sessionmaker  # noqa: E402
-from app.models.base import utcnow  # noqa: E402
-from app.schemas.documents import DocumentCreate  # noqa: E402
-from app.security import issue_token, read_token_claims  # noqa: E402
-from app.services import documents as svc  # noqa: E402
-from app.services.organisation import get_register, get_user  # noqa: E402
-from app.services.workflow import identities_for  # noqa: E402
+from app.api.presenters import document_out
+from app.config import Settings
+from app.db import make_engine, make_sessionmaker
+from app.models.base import utcnow
+from app.schemas.documents import DocumentCreate
+from app.security import issue_token, read_token_claims
+from app.services import documents as svc
+from app.services.organisation import get_register, get_user
+from app.services.workflow import identities_for
+from bench.common.postgres import Pg
+from bench.registration.workload import CLERK, document_body, prepare_database
 
 
 def cpu_ms(call: Callable[[], object], calls: int, repeats: int) -> float:
@@ -50,7 +46,7 @@ def cpu_ms(call: Callable[[], object], calls: int, repeats: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.registration.parts", description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pg-host", default="127.0.0.1")
@@ -58,16 +54,16 @@ def main() -> int:
     parser.add_argument("--pg-user", default="postgres")
     args = parser.parse_args()
 
-    pg = bench.Pg(args.pg_host, args.pg_port, args.pg_user)
+    pg = Pg(args.pg_host, args.pg_port, args.pg_user)
     dbname = f"congvan_parts_{time.strftime('%Y%m%d_%H%M%S')}"
-    bench.create_database(pg, dbname)
+    pg.create_database(dbname)
     try:
         with TemporaryDirectory(prefix="congvan-parts-") as data_dir:
             settings = Settings(database_url=pg.sqlalchemy_url(dbname), data_dir=data_dir)
-            bench.prepare_schema(settings)
+            prepare_database(settings)
             rows = measure(settings, args.calls, args.repeats)
     finally:
-        bench.drop_database(pg, dbname)
+        pg.drop_database(dbname)
     width = max(len(name) for name, _ in rows)
     for name, ms in rows:
         print(f"{name:<{width}}  {ms:7.3f} ms CPU")
@@ -78,7 +74,7 @@ def measure(settings: Settings, calls: int, repeats: int) -> list[tuple[str, flo
     engine = make_engine(settings)
     reading = make_sessionmaker(engine, read_only=True, per_statement=True)
     writing = make_sessionmaker(engine, per_statement=True)
-    token = issue_token(settings, bench.CLERK)
+    token = issue_token(settings, CLERK)
     document_date = date.today() - timedelta(days=7)
     seq = iter(range(1, 10**9))
 
@@ -87,10 +83,10 @@ def measure(settings: Settings, calls: int, repeats: int) -> list[tuple[str, flo
             return get_user(session=session, username=read_token_claims(settings, token).username)
 
     clerk = authenticate()
-    body = DocumentCreate.model_validate(bench.document_body(1, 0, document_date))
+    body = DocumentCreate.model_validate(document_body(1, 0, document_date))
 
     def register() -> None:
-        data = DocumentCreate.model_validate(bench.document_body(1, next(seq), document_date))
+        data = DocumentCreate.model_validate(document_body(1, next(seq), document_date))
         with writing() as session:
             svc.register_document(session=session, actor=clerk, data=data, now=utcnow(), tz=settings.tz)
             session.commit()
@@ -113,7 +109,7 @@ def measure(settings: Settings, calls: int, repeats: int) -> list[tuple[str, flo
                 ("delegations (identities_for)", lambda: identities_for(session=session, user=clerk, today=date.today())),
                 ("register loaded", lambda: get_register(session=session, code="main")),
                 ("body validated (DocumentCreate)", lambda: DocumentCreate.model_validate(
-                    bench.document_body(1, 0, document_date))),
+                    document_body(1, 0, document_date))),
                 ("register_document + commit (own session)", register),
                 ("response built and serialised", respond),
             ]
