@@ -126,7 +126,10 @@ def app(settings: Settings, staff: dict[str, str]) -> FastAPI:
 def _clean_documents(request: pytest.FixtureRequest) -> None:
     if "engine" not in request.fixturenames and "app" not in request.fixturenames:
         return
-    eng: Engine = request.getfixturevalue("engine")
+    empty_document_tables(request.getfixturevalue("engine"))
+
+
+def empty_document_tables(eng: Engine) -> None:
     with eng.begin() as conn:
         if eng.dialect.name == "postgresql":
             # TRUNCATE, because the append-only trigger refuses DELETE on document_events.

@@ -53,6 +53,8 @@ SUBJECTS = [
     "Tờ trình phê duyệt dự án đầu tư", "Giấy mời họp triển khai nhiệm vụ", "Quyết định thành lập tổ công tác",
 ]
 URGENCY = (["normal"] * 85) + (["urgent"] * 10) + (["very_urgent"] * 4) + ["flash"]
+CONFIDENTIALITY = (["confidential"] * 6) + (["secret"] * 3) + ["top_secret"]
+SECRET_REGISTER = "gen_mat"  # the generated confidential documents' register
 
 
 @dataclass
@@ -91,6 +93,9 @@ def ensure_staff(*, session: Session, password: str) -> Staff:
             user(f"gen_cv{i}_{slug}", Role.specialist, unit.code, f"Chuyên viên {i} {unit.name}") for i in (1, 2)
         ]
     org.ensure_default_register(session=session)
+    if session.scalar(select(Register.id).where(Register.code == SECRET_REGISTER)) is None:
+        org.create_register(session=session, code=SECRET_REGISTER, name="Sổ văn bản mật (dữ liệu mẫu)",
+                            confidential=True, clerk_usernames=[staff.clerk.username])
     session.flush()
     return staff
 
@@ -134,6 +139,7 @@ class Generator:
     def __init__(self, *, staff: Staff, calendar: WorkingCalendar, tz: ZoneInfo, now: datetime, seed: int) -> None:
         self.staff, self.calendar, self.tz, self.now = staff, calendar, tz, now
         self.rng = random.Random(seed)
+        self.unit_codes = {u.id: u.code for u in staff.units}
 
     # --- time helpers ---------------------------------------------------------------------
 
@@ -198,12 +204,15 @@ class Generator:
             if rng.random() < 0.04:
                 at = self.soon(at, 60, 480)
                 w.event("return", at, s.office_leader, comment="Đề nghị bổ sung hồ sơ")
+                if rng.random() < 0.15:
+                    return w  # the clerk keeps it (sent back to its sender)
                 at = self.later_working(at, 1)
                 w.event("submit", at, s.clerk)
             at = self.soon(at, 30, 480)
             if rng.random() < 0.6:
+                named = rng.random() < 0.7  # else reported to the leadership as a whole
                 w.event("propose", at, s.office_leader, comment="Kính trình Lãnh đạo Bộ",
-                        data={"to_username": s.leader.username})
+                        data={"to_username": s.leader.username, "to_full_name": s.leader.full_name} if named else {})
                 director = s.leader
                 at = self.later_working(at, rng.choice([0, 0, 1, 1, 2]))
             else:
@@ -211,7 +220,9 @@ class Generator:
             self.direct(w, at, director, next_assignment_id)
             self.handle(w, next_assignment_id)
             resolved_at = w.events[-1]["at"]
-            if w.state == "resolved" and rng.random() < 0.6:
+            if w.state == "resolved" and rng.random() < 0.01:
+                w.event("recall", self.soon(resolved_at, 60, 900), s.clerk, comment="Cơ quan gửi thu hồi")
+            elif w.state == "resolved" and rng.random() < 0.6:
                 w.event("archive", self.later_working(resolved_at, rng.randint(1, 20)), s.clerk,
                         data={"case_file_code": f"HS-{doc['year']}-{rng.randint(1, 300):03d}"})
         except _Stop:
@@ -225,13 +236,19 @@ class Generator:
         if at > w.now:
             raise _Stop
         due = w.doc["due_date"]
-        for unit, role in zip(chosen, roles, strict=True):
+        dues = [due] * len(chosen)
+        if due is None and rng.random() < 0.6:
+            # Deadlines on the units only (as on the seed slip): the lead's is the document's.
+            day = at.astimezone(self.tz).date()
+            dues = [self.calendar.add_working_days(day, rng.randint(3, 12)) if i == 0 or rng.random() < 0.6
+                    else None for i in range(len(chosen))]
+        for unit, role, unit_due in zip(chosen, roles, dues, strict=True):
             w.assignments.append({"id": next_id(), "document_id": w.doc["id"], "unit_id": unit.id, "role": role,
-                                  "state": "pending", "assignee_id": None, "due_date": due, "created_at": at})
+                                  "state": "pending", "assignee_id": None, "due_date": unit_due, "created_at": at})
         w.event("direct", at, director, comment="Giao xử lý", data={
             "due_date": due.isoformat() if due else None, "from_due_date": due.isoformat() if due else None,
             "assignments": [{"assignment_id": a["id"], "unit_code": u.code, "role": a["role"],
-                             "due_date": due.isoformat() if due else None}
+                             "due_date": a["due_date"].isoformat() if a["due_date"] else None}
                             for a, u in zip(w.assignments, chosen, strict=True)]})
 
     def handle(self, w: _Walk, next_id: Callable[[], int]) -> None:
@@ -267,6 +284,13 @@ class Generator:
             steps.append((done, order, lambda a=a, at=done, sp=specialist: w.event(
                 "complete", at, sp, assignment=a, comment="Đã xử lý xong", resolve=a["role"] == "lead",
                 data={"assignment_id": a["id"], "role": a["role"]})))
+        if rng.random() < 0.08:
+            extended_at = self.later_working(directed_at, rng.randint(1, 6))
+            steps.append((extended_at, len(w.assignments), lambda at=extended_at: self.extend(w, at)))
+        if rng.random() < 0.01:
+            recalled_at = self.later_working(directed_at, rng.randint(0, 4))
+            steps.append((recalled_at, len(w.assignments) + 1, lambda at=recalled_at: w.event(
+                "recall", at, s.clerk, comment="Cơ quan gửi thu hồi")))
         steps.sort(key=lambda step: (step[0], step[1]))
         for _, _, run in steps:
             try:
@@ -275,6 +299,23 @@ class Generator:
                 # E.g. a cooperating unit's hand-over after the lead resolved the document:
                 # that step never happened, and the unit's part stays as it was.
                 continue
+
+
+    def extend(self, w: _Walk, at: datetime) -> None:
+        """The leader moves a deadline later: the document's, or one open assignment's."""
+        open_parts = [a for a in w.assignments if a["state"] != "done"]
+        subject = self.rng.choice(open_parts) if open_parts and self.rng.random() < 0.5 else None
+        old = subject["due_date"] if subject is not None else w.doc["due_date"]
+        new = self.calendar.add_working_days(max(old, at.astimezone(self.tz).date()) if old else
+                                             at.astimezone(self.tz).date(), self.rng.randint(2, 10))
+        w.event("extend", at, self.staff.leader, assignment=subject, comment="Gia hạn", data={
+            "assignment_id": subject["id"] if subject else None,
+            "unit_code": self.unit_codes[subject["unit_id"]] if subject else None,
+            "from_due_date": old.isoformat() if old else None, "to_due_date": new.isoformat()})
+        if subject is not None:
+            subject["due_date"] = new
+        else:
+            w.doc["due_date"] = new
 
 
 def _bulk_insert(session: Session, table, rows: list[dict]) -> None:  # noqa: ANN001
@@ -301,8 +342,9 @@ def generate(*, session: Session, count: int, start: date, end: date, tz: ZoneIn
     session.commit()
     calendar = load_calendar(session=session)
     gen = Generator(staff=staff, calendar=calendar, tz=tz, now=now, seed=seed)
-    register = session.scalar(select(Register).where(Register.code == "main"))
-    assert register is not None
+    registers = {code: session.scalar(select(Register).where(Register.code == code))
+                 for code in ("main", SECRET_REGISTER)}
+    assert all(registers.values())
     next_doc = (session.scalar(select(func.max(IncomingDocument.id))) or 0) + 1
     next_assignment = [(session.scalar(select(func.max(Assignment.id))) or 0) + 1]
 
@@ -310,10 +352,12 @@ def generate(*, session: Session, count: int, start: date, end: date, tz: ZoneIn
         next_assignment[0] += 1
         return next_assignment[0] - 1
 
-    counters: dict[int, int] = defaultdict(int)
-    for year, last in session.execute(select(RegisterCounter.year, RegisterCounter.last_number)
-                                      .where(RegisterCounter.register_id == register.id)):
-        counters[year] = last
+    counters: dict[tuple[int, int], int] = defaultdict(int)  # (register id, year) → last number
+    for register_id, year, last in session.execute(
+        select(RegisterCounter.register_id, RegisterCounter.year, RegisterCounter.last_number)
+        .where(RegisterCounter.register_id.in_([r.id for r in registers.values()]))
+    ):
+        counters[register_id, year] = last
     arrivals = gen.arrivals(count, start, end)
     rng = gen.rng
     done = 0
@@ -322,7 +366,10 @@ def generate(*, session: Session, count: int, start: date, end: date, tz: ZoneIn
         for received in arrivals[offset:offset + batch]:
             local_day = received.astimezone(tz).date()
             year = local_day.year
-            counters[year] += 1
+            confidentiality = rng.choice(CONFIDENTIALITY) if rng.random() < 0.03 else "normal"
+            register = registers["main" if confidentiality == "normal" else SECRET_REGISTER]
+            counters[register.id, year] += 1
+            number_in_register = counters[register.id, year]
             issuer, issuer_code = rng.choice(ISSUERS)
             kind = rng.choice(TYPES)
             number = next_doc  # unique, so generated documents never look like duplicates
@@ -332,14 +379,14 @@ def generate(*, session: Session, count: int, start: date, end: date, tz: ZoneIn
             due = None
             if rng.random() < 0.7:
                 due = calendar.add_working_days(local_day, rng.randint(1, 3) if urgency != "normal" else rng.randint(5, 15))
-            summary = f"{rng.choice(SUBJECTS)} {year} (số {counters[year]})"
+            summary = f"{rng.choice(SUBJECTS)} {year} (số {number_in_register})"
             doc = {
-                "id": next_doc, "register_id": register.id, "year": year, "arrival_number": counters[year],
+                "id": next_doc, "register_id": register.id, "year": year, "arrival_number": number_in_register,
                 "received_at": received, "symbol": symbol, "symbol_key": fold(symbol).replace(" ", ""),
                 "document_number": parsed.document_number, "document_type": parsed.document_type,
                 "issuer_code": parsed.issuer_code, "symbol_year": parsed.year, "symbol_warning": parsed.warning,
                 "document_date": local_day - timedelta(days=rng.randint(0, 6)), "issuer": issuer,
-                "issuer_key": fold(issuer), "summary": summary, "urgency": urgency, "confidentiality": "normal",
+                "issuer_key": fold(issuer), "summary": summary, "urgency": urgency, "confidentiality": confidentiality,
                 "due_date": due, "page_count": rng.randint(1, 40), "signer_name": None, "signer_position": None,
                 "channel": rng.choice(["paper", "electronic", "electronic"]), "notes": None, "case_file_code": None,
                 "state": "registered", "version": 1, "search_text": fold(f"{symbol} {summary} {issuer}"),
@@ -363,18 +410,20 @@ def generate(*, session: Session, count: int, start: date, end: date, tz: ZoneIn
         done += len(docs)
         if progress:
             progress(done)
-    for year, last in counters.items():
+    for (register_id, year), last in counters.items():
         exists = session.scalar(select(RegisterCounter.last_number).where(
-            RegisterCounter.register_id == register.id, RegisterCounter.year == year))
+            RegisterCounter.register_id == register_id, RegisterCounter.year == year))
         if exists is None:
-            session.add(RegisterCounter(register_id=register.id, year=year, last_number=last))
+            session.add(RegisterCounter(register_id=register_id, year=year, last_number=last))
         else:
-            session.execute(update(RegisterCounter).where(RegisterCounter.register_id == register.id,
+            session.execute(update(RegisterCounter).where(RegisterCounter.register_id == register_id,
                                                           RegisterCounter.year == year).values(last_number=last))
     if session.get_bind().dialect.name == "postgresql":
         for table in ("incoming_documents", "assignments", "document_events"):
             session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                  f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
-        session.execute(text("ANALYZE"))
+    # Statistics for the planner: without them SQLite probes an assignment's events through the
+    # (action, at) index and the overdue list of a few thousand documents takes seconds, not 0.2 s.
+    session.execute(text("ANALYZE"))
     session.commit()
     return done

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, inspect, select
 from sqlalchemy.orm import aliased
 
 from app.models import Assignment, DocumentEvent, IncomingDocument, User
@@ -23,7 +23,8 @@ DOCUMENT = DocumentColumns(IncomingDocument.id, IncomingDocument.state, Incoming
 def assignments() -> AssignmentColumns:
     """A fresh alias of the assignments table, as the rules' SQL twins take it."""
     a = aliased(Assignment)
-    return AssignmentColumns(a.id, a.document_id, a.unit_id, a.role, a.state, a.assignee_id, a.due_date)
+    return AssignmentColumns(a.id, a.document_id, a.unit_id, a.role, a.state, a.assignee_id, a.due_date,
+                             table=inspect(a).selectable)
 
 
 def proposed_to(document_id: ColumnElement) -> ColumnElement:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, FromClause, and_, case, exists, func, literal, or_, select
 
 from app.workflow.vocabulary import OPEN_STATES, AssignmentRole, AssignmentState, DocumentState
 
@@ -150,6 +150,7 @@ class AssignmentColumns:
     state: ColumnElement
     assignee_id: ColumnElement
     due_date: ColumnElement
+    table: FromClause  # the alias the columns belong to: a subquery correlates everything but it
 
 
 Assignments = Callable[[], AssignmentColumns]
@@ -162,6 +163,7 @@ def lead_due_date_sql(document_id: ColumnElement, assignments: Assignments) -> C
         select(lead.due_date)
         .where(lead.document_id == document_id, lead.role == AssignmentRole.lead.value)
         .limit(1)
+        .correlate_except(lead.table)  # the document's row, however deeply this is nested
         .scalar_subquery()
     )
 
@@ -198,7 +200,7 @@ def has_overdue_part_sql(document: DocumentColumns, today: date, assignments: As
     part = assignments()
     return exists().where(
         part.document_id == document.id, assignment_is_overdue_sql(part, document, today, assignments)
-    )
+    ).correlate_except(part.table)
 
 
 def document_is_overdue_sql(document: DocumentColumns, today: date, assignments: Assignments) -> ColumnElement[bool]:

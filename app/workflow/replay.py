@@ -15,6 +15,7 @@ from typing import Any
 
 from app.workflow.deadlines import Part
 from app.workflow.machine import InvalidTransition, assignment_after, document_after
+from app.workflow.requirements import resolves_document
 from app.workflow.vocabulary import DocumentState
 
 
@@ -95,7 +96,8 @@ def replay(events: Iterable[EventRecord]) -> Replayed:
             elif event.action == "extend":
                 due = _date(data["to_due_date"])
             next_state = document_after(state, event.action)
-            if event.action == "complete" and event.to_state == DocumentState.resolved:
+            part = assignments.get(event.assignment_id) if event.assignment_id is not None else None
+            if part is not None and resolves_document(event.action, part.role, state):
                 next_state = document_after(next_state, "resolve")
         except (InvalidTransition, KeyError, ValueError, TypeError) as exc:
             raise ReplayError(f"event {event.seq} ({event.action}) cannot be replayed: {exc}") from exc

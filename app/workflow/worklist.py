@@ -172,4 +172,4 @@ def _parts_sql(actor: Actor, document: WorkDocumentColumns, assignments: Assignm
                       part.role != AssignmentRole.inform.value,
                       _in(document.state, sources(DOCUMENT_MACHINE, "complete")),
                       _in(part.state, sources(ASSIGNMENT_MACHINE, "complete"))))
-    return exists().where(part.document_id == document.id, or_(*turns))
+    return exists().where(part.document_id == document.id, or_(*turns)).correlate_except(part.table)

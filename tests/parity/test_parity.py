@@ -1,0 +1,162 @@
+"""Parity: each rule's SQL twin and its Python form agree on a generated mix, document by document.
+
+On PostgreSQL the audit figures are computed in the database and in Python and compared; on both
+backends the work list, the ``overdue`` filter, ``/audit/overdue`` (sifted by the database against
+every document replayed) and the register book are held against the rules of ``app.workflow``.
+The last tests break a SQL twin on purpose and check that the same comparison reports it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.api.tabular import _csv_blocks, _line_blocks
+from app.db import make_sessionmaker
+from app.models import Assignment, DocumentEvent, IncomingDocument
+from app.services.audit import register_book
+from app.services.organisation import get_user
+from app.workflow import deadlines
+from app.workflow.vocabulary import DocumentState
+from tests.parity import checks
+
+READERS = ["leader", "auditor", "admin", "gen_lanhdao"]
+
+
+@pytest.fixture
+def session(engine, generated):
+    """A session per test: on SQLite an open transaction holds the write lock the API's requests need."""
+    with make_sessionmaker(engine)() as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def loaded(engine, generated):
+    """Every document with its assignments, loaded once (then detached, read only)."""
+    with make_sessionmaker(engine)() as session:
+        return checks.load(session)
+
+
+def test_the_mix_holds_every_case_the_rules_distinguish(session, loaded, generated):
+    """Otherwise parity over it would prove little."""
+    states = {d.state for d in loaded.documents}
+    assert states == {s.value for s in DocumentState}
+    count = session.scalar
+    assert count(select(func.count()).where(DocumentEvent.action == "extend", DocumentEvent.assignment_id.is_(None)))
+    assert count(select(func.count()).where(DocumentEvent.action == "extend", DocumentEvent.assignment_id.is_not(None)))
+    assert count(select(func.count()).where(DocumentEvent.action == "return"))
+    assert count(select(func.count()).where(DocumentEvent.action == "recall", DocumentEvent.from_state == "resolved"))
+    assert count(select(func.count()).where(IncomingDocument.confidentiality != "normal"))
+    # Deadlines only on the units; proposals with and without a named leader; overdue parts of resolved documents.
+    assert count(select(func.count()).select_from(IncomingDocument).join(Assignment).where(
+        IncomingDocument.due_date.is_(None), Assignment.role == "lead", Assignment.due_date.is_not(None)))
+    assert {None, "gen_lanhdao"} <= set(loaded.proposed_to.values())
+    late_parts_of_closed = [
+        d.id for d in loaded.documents if d.state in ("resolved", "archived")
+        and deadlines.overdue_parts(d.state, d.due_date, [deadlines.Part(a.id, a.role, a.state, a.due_date)
+                                                          for a in d.assignments], generated.today)]
+    assert late_parts_of_closed
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_audit_figures_in_the_database_equal_the_python_ones(session, generated, reader):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite computes the audit figures in Python only: there is no second path")
+    user = get_user(session=session, username=reader)
+    assert checks.audit_differences(session, user, generated.period, generated.today, generated.now) == []
+
+
+@pytest.mark.parametrize("days_ago", [0, 20, 75, 160, 300, 500, 700])
+def test_overdue_as_of_a_date_sifted_equals_replayed(session, generated, days_ago):
+    as_of = generated.today - timedelta(days=days_ago)
+    for reader in ("leader", "auditor"):
+        user = get_user(session=session, username=reader)
+        assert checks.overdue_as_of_differences(session, user, generated.period, as_of) == []
+
+
+def test_register_book_in_the_database_equals_python(session, generated):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite writes the register book in Python only: there is no second path")
+    for reader in ("leader", "auditor"):
+        user = get_user(session=session, username=reader)
+        lines = [register_book.register_book(session=session, user=user, period=generated.period, tz=checks.HCM,
+                                             in_database=flag) for flag in (True, False)]
+        assert lines[0] == lines[1] and len(lines[0]) > 1000
+        written = register_book.register_book_csv_lines(session=session, user=user, period=generated.period,
+                                                        tz=checks.HCM)
+        assert written is not None
+        by_database = b"".join(_line_blocks(register_book.COLUMNS, written))
+        by_python = b"".join(_csv_blocks(register_book.COLUMNS, lines[1]))
+        assert by_database == by_python
+
+
+def test_every_work_list_is_the_rules(session, loaded, generated):
+    problems = []
+    for username in generated.usernames:
+        problems += checks.work_list_differences(session, loaded, username, generated.today)
+    assert problems == []
+
+
+# Days the rule is asked about besides today: the filter and the rule are both functions of
+# (the record, today), so any day compares them, and near deadlines a day's error shows.
+EARLIER_DAYS = (1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144)
+
+
+def test_overdue_is_one_answer_everywhere(session, loaded, generated):
+    for reader in ("leader", "gen_lanhdao"):
+        user = get_user(session=session, username=reader)
+        assert checks.overdue_differences(session, loaded, user, generated.period, generated.today) == []
+    user = get_user(session=session, username="leader")
+    for days in EARLIER_DAYS:
+        day = generated.today - timedelta(days=days)
+        assert checks.overdue_differences(session, loaded, user, generated.period, day, listed_too=False) == []
+
+
+def test_the_detail_and_the_slip_say_what_the_rule_says(client, as_user, loaded, generated):
+    """The wiring, on a sample: the API's detail and slip carry the rule's flags."""
+    overdue = [d for d in loaded.documents if deadlines.document_is_overdue(
+        d.state, d.due_date, [deadlines.Part(a.id, a.role, a.state, a.due_date) for a in d.assignments],
+        generated.today)]
+    sample = overdue[:15] + [d for d in loaded.documents if d not in overdue][:15]
+    leader = as_user("leader")
+    for d in sample:
+        parts = [deadlines.Part(a.id, a.role, a.state, a.due_date) for a in d.assignments]
+        late = deadlines.overdue_parts(d.state, d.due_date, parts, generated.today)
+        detail = client.get(f"/api/v1/incoming-documents/{d.id}", headers=leader).json()
+        assert detail["overdue"] is (d in overdue)
+        assert {a["id"] for a in detail["assignments"] if a["overdue"]} == late
+        slip = client.get(f"/api/v1/incoming-documents/{d.id}/slip", headers=leader).json()["summary"]
+        assert slip["overdue"] is (d in overdue)
+        assert set(slip["overdue_units"]) == {a["unit_code"] for a in detail["assignments"] if a["overdue"]}
+
+
+# --- the checks can fail: break a SQL twin, see the comparison report it -----------------------
+
+
+def test_a_broken_overdue_expression_is_caught(session, loaded, generated, monkeypatch):
+    monkeypatch.setattr(deadlines, "is_past_sql", lambda deadline, today: deadline <= today)  # one day early
+    user = get_user(session=session, username="leader")
+    assert any(checks.overdue_differences(session, loaded, user, generated.period,
+                                          generated.today - timedelta(days=days), listed_too=False)
+               for days in EARLIER_DAYS)
+
+
+def test_a_broken_work_list_expression_is_caught(session, loaded, generated, monkeypatch):
+    from app.workflow import worklist
+
+    monkeypatch.setattr(worklist, "sources", lambda machine, action: frozenset({"in_progress"}))
+    problems = [p for name in ("gen_vanthu", "gen_truong_vp") for p in
+                checks.work_list_differences(session, loaded, name, generated.today)]
+    assert problems
+
+
+def test_a_broken_audit_expression_is_caught(session, generated, monkeypatch):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's figures only")
+    original = deadlines.resolved_outcome_sql
+    monkeypatch.setattr(deadlines, "resolved_outcome_sql", lambda resolved_on, deadline: original(resolved_on,
+                                                                                                  deadline + 1))
+    user = get_user(session=session, username="leader")
+    assert checks.audit_differences(session, user, generated.period, generated.today, generated.now)
