@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from app.errors import Conflict
 from app.models import Assignment, DocumentEvent, IncomingDocument, Unit, User
 from app.services.audit.facts import tune_for_audit
 from app.services.audit.scope import AuditPeriod, audit_scope, id_range, period_clause
+from app.services.audit.workdays import MemoCalendar
 from app.workflow import deadlines
 from app.workflow.calendar import WorkingCalendar
 from app.workflow.replay import EventRecord, ReplayError, replay
@@ -48,10 +49,11 @@ def overdue(
     Replays the record: states come from the events before the cutoff, deadlines are the ones in
     force then (an extension granted later is undone using the date it started from).
 
-    The database does the sifting: the candidates are the documents open at the cutoff or holding
-    an assignment not done then (NOT EXISTS, an index probe each), and only the first deadline
-    change after the cutoff is read per document or assignment; everything is scanned within the
-    period's id range (scope.id_range); the rule itself then decides, here, on those few rows.
+    The database does the sifting: it finds the documents open at the cutoff and the assignments
+    not done then of documents not recalled then (NOT EXISTS, an index probe or a hashed anti-join
+    each), each with its lead's date, and reads only the first deadline change after the cutoff per
+    document or assignment; everything is scanned within the period's id range (scope.id_range).
+    The rule itself (app.workflow.deadlines) then decides, here, on the rows found.
     ``in_database=False`` replays every document of the period instead (:func:`overdue_replayed`):
     the reference the parity tests hold this against.
     """
@@ -79,33 +81,33 @@ def overdue(
             DocumentEvent.at < cutoff,
         )
 
-    with_open_part = (
-        select(Assignment.document_id)
-        .where(Assignment.document_id.between(*ids), Assignment.created_at < cutoff, ~done_before(Assignment.id))
-    )
-    closed, recalled = before_cutoff(*CLOSING_STATES), before_cutoff(DocumentState.recalled.value)
-    # The candidates (open at the cutoff, or with a part not done then) with every assignment they
-    # had then: a done lead still sets its document's deadline.
-    part = aliased(Assignment)
-    rows_found = session.execute(
+    scope = (IncomingDocument.id.between(*ids), period_clause(period, tz), audit_scope(user),
+             IncomingDocument.received_at < cutoff)
+    lead = aliased(Assignment)
+    lead_of = and_(lead.document_id == IncomingDocument.id, lead.document_id.between(*ids),
+                   lead.role == AssignmentRole.lead.value, lead.created_at < cutoff)
+    # The documents open at the cutoff, with their lead (whose date is the document's, failing its own)...
+    documents = session.execute(
         select(IncomingDocument.id, IncomingDocument.arrival_number, IncomingDocument.symbol,
-               IncomingDocument.due_date, closed.label("closed"), recalled.label("recalled"),
-               part.id.label("part_id"), part.unit_id, part.role, part.due_date.label("part_due"),
-               done_before(part.id).label("part_done"))
-        .outerjoin(part, and_(part.document_id == IncomingDocument.id, part.document_id.between(*ids),
-                              part.created_at < cutoff))
-        .where(IncomingDocument.id.between(*ids), period_clause(period, tz), audit_scope(user),
-               IncomingDocument.received_at < cutoff,
-               or_(~closed, IncomingDocument.id.in_(with_open_part)))
-        .order_by(IncomingDocument.id, part.id)
+               IncomingDocument.due_date, lead.id.label("lead_id"), lead.unit_id.label("lead_unit_id"),
+               lead.due_date.label("lead_due"))
+        .outerjoin(lead, lead_of)
+        .where(*scope, ~before_cutoff(*CLOSING_STATES))
     ).all()
-    if not rows_found:
+    # ... and the assignments not done at the cutoff, of documents not recalled then, with the same.
+    part = aliased(Assignment)
+    parts = session.execute(
+        select(part.id, part.document_id, part.unit_id, part.role, part.due_date,
+               IncomingDocument.arrival_number, IncomingDocument.symbol, IncomingDocument.due_date.label("doc_due"),
+               lead.id.label("lead_id"), lead.due_date.label("lead_due"))
+        .join(IncomingDocument, IncomingDocument.id == part.document_id)
+        .outerjoin(lead, lead_of)
+        .where(part.document_id.between(*ids), part.created_at < cutoff, ~done_before(part.id), *scope,
+               ~before_cutoff(DocumentState.recalled.value))
+    ).all()
+    if not documents and not parts:
         return []
-    info = {r.id: r for r in rows_found}
-    parts: dict[int, list] = defaultdict(list)
-    for r in rows_found:
-        if r.part_id is not None:
-            parts[r.id].append(r)
+    info = {r.id for r in documents} | {r.document_id for r in parts}
     units = dict(session.execute(select(Unit.id, Unit.code)).all())
 
     # The deadline in force at the cutoff: what the first later change started from, else today's.
@@ -126,18 +128,28 @@ def overdue(
             return date.fromisoformat(earliest) if earliest else None
         return current
 
+    def effective(document_id: int, own: date | None, lead_id: int | None, lead_due: date | None) -> date | None:
+        lead_then = due_at_cutoff((document_id, lead_id), lead_due) if lead_id is not None else None
+        return deadlines.document_deadline(due_at_cutoff((document_id, None), own), lead_then)
+
+    # The rule, on the rows found: the document open then and past its effective deadline; the
+    # assignment not done then (its document not recalled then) past its own deadline, else the document's.
+    between = MemoCalendar(calendar).working_days_between
     rows: list[OverdueRow] = []
-    for r in info.values():
-        # The state's class at the cutoff is all the rule reads of it: recalled, otherwise closed
-        # (resolved or archived), otherwise open.
-        state = DocumentState.recalled if r.recalled else DocumentState.resolved if r.closed else DocumentState.in_progress
-        document_parts = [
-            (deadlines.Part(a.part_id, a.role, AssignmentState.done if a.part_done else AssignmentState.pending,
-                            due_at_cutoff((r.id, a.part_id), a.part_due)), units[a.unit_id])
-            for a in parts.get(r.id, [])
-        ]
-        rows += _overdue_rows(r.id, r.arrival_number, r.symbol, state, due_at_cutoff((r.id, None), r.due_date),
-                              document_parts, as_of, calendar)
+    for r in documents:
+        deadline = effective(r.id, r.due_date, r.lead_id, r.lead_due)
+        if deadlines.is_past(deadline, as_of):
+            assert deadline is not None
+            rows.append(OverdueRow("document", r.id, r.arrival_number, r.symbol,
+                                   units[r.lead_unit_id] if r.lead_unit_id is not None else None, None, deadline,
+                                   between(deadline, as_of)))
+    for r in parts:
+        deadline = deadlines.assignment_deadline(
+            due_at_cutoff((r.document_id, r.id), r.due_date), effective(r.document_id, r.doc_due, r.lead_id, r.lead_due))
+        if deadlines.assignment_is_overdue(AssignmentState.pending, deadline, DocumentState.in_progress, as_of):
+            assert deadline is not None
+            rows.append(OverdueRow("assignment", r.document_id, r.arrival_number, r.symbol, units[r.unit_id], r.id,
+                                   deadline, between(deadline, as_of)))
     rows.sort(key=_row_order)
     return rows
 
