@@ -8,6 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from app.text import nfc
+from app.workflow.symbols import InvalidSymbol, parse_symbol
 
 T = TypeVar("T")
 
@@ -82,3 +83,11 @@ class Problem(BaseModel):
     detail: str | None = None
     errors: list[dict[str, str]] | None = Field(default=None, description="For validation: [{field, message}]")
     duplicate_of: int | None = Field(default=None, description="For a duplicate document: the existing id")
+
+
+def readable_symbol(value: str) -> str:
+    """What a symbol field validator returns: the symbol (số, ký hiệu) as parsed; junk is an error."""
+    try:
+        return parse_symbol(value).symbol
+    except InvalidSymbol as exc:
+        raise ValueError(str(exc)) from exc

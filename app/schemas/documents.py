@@ -6,8 +6,7 @@ from datetime import date, datetime
 
 from pydantic import Field, field_validator
 
-from app.schemas.common import CleanText, Code, InputDate, InputDatetime, Schema, text
-from app.workflow.symbols import InvalidSymbol, parse_symbol
+from app.schemas.common import CleanText, Code, InputDate, InputDatetime, Schema, readable_symbol, text
 from app.workflow.vocabulary import AssignmentRole, AssignmentState, Channel, Confidentiality, DocumentState, Urgency
 
 Summary = text(500)
@@ -44,10 +43,7 @@ class DocumentCreate(Schema):
     @field_validator("symbol")
     @classmethod
     def _symbol_is_readable(cls, value: str) -> str:
-        try:
-            return parse_symbol(value).symbol
-        except InvalidSymbol as exc:
-            raise ValueError(str(exc)) from exc
+        return readable_symbol(value)
 
 
 class AssignmentOut(Schema):

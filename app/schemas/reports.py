@@ -8,8 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from app.reports.vocabulary import AppendixKind, BudgetBasis, ProjectStatus
-from app.schemas.common import MAX_INT32, CleanText, InputDate, Schema, text
-from app.workflow.symbols import InvalidSymbol, parse_symbol
+from app.schemas.common import MAX_INT32, CleanText, InputDate, Schema, readable_symbol, text
 
 AppendixNumber = Annotated[
     str,
@@ -30,10 +29,7 @@ class ReportCreate(Schema):
     @field_validator("symbol")
     @classmethod
     def _symbol_is_readable(cls, value: str) -> str:
-        try:
-            return parse_symbol(value).symbol
-        except InvalidSymbol as exc:
-            raise ValueError(str(exc)) from exc
+        return readable_symbol(value)
 
 
 class ImportWarning(Schema):

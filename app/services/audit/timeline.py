@@ -17,7 +17,7 @@ from app.services.audit.scope import AuditPeriod, audit_scope, id_range, period_
 from app.services.audit.workdays import MemoCalendar
 from app.workflow import deadlines
 from app.workflow.calendar import WorkingCalendar
-from app.workflow.replay import EventRecord, ReplayError, replay
+from app.workflow.replay import EventRecord, ReplayedAssignment, ReplayError, replay
 from app.workflow.vocabulary import AssignmentRole, AssignmentState, DocumentState
 
 CLOSING_STATES = ("resolved", "archived", "recalled")
@@ -220,23 +220,13 @@ def _row_order(row: OverdueRow) -> tuple:
 
 
 @dataclass
-class AssignmentAsOf:
-    assignment_id: int
-    unit_code: str
-    role: str
-    state: str
-    assignee: str | None = None
-    due_date: date | None = None
-
-
-@dataclass
 class DocumentAsOf:
     document_id: int
     as_of: datetime
     state: str
     due_date: date | None
     events_applied: int
-    assignments: list[AssignmentAsOf] = field(default_factory=list)
+    assignments: list[ReplayedAssignment] = field(default_factory=list)
 
 
 def document_as_of(*, session: Session, document: IncomingDocument, at: datetime) -> DocumentAsOf:
@@ -254,7 +244,5 @@ def document_as_of(*, session: Session, document: IncomingDocument, at: datetime
         raise Conflict(str(exc)) from exc
     if replayed.state is None:
         raise Conflict(f"document {document.id} was not yet registered at {at.isoformat()}")
-    return DocumentAsOf(document.id, at, replayed.state, replayed.due_date, replayed.events_applied, [
-        AssignmentAsOf(a.assignment_id, a.unit_code, a.role, a.state, a.assignee, a.due_date)
-        for a in replayed.assignments
-    ])
+    return DocumentAsOf(document.id, at, replayed.state, replayed.due_date, replayed.events_applied,
+                        replayed.assignments)
