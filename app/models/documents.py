@@ -26,6 +26,7 @@ from app.models.registers import Register
 SEARCH_TRGM_INDEX = "ix_incoming_documents_search_trgm"
 SQLITE_SEARCH_TABLE = "incoming_documents_fts"
 EVENTS_TIMELINE_INDEX = "ix_document_events_timeline"
+OPEN_ASSIGNMENTS_INDEX = "ix_assignments_open"
 
 
 class IncomingDocument(Base):
@@ -136,6 +137,10 @@ class Assignment(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "unit_id"),
         Index("ix_assignments_unit_state", "unit_id", "state"),
+        # The assignments not yet done, by document: where an overdue part can be (the ``overdue``
+        # filter, app.workflow.deadlines.overdue_document_ids_sql), a small share of them all.
+        Index(OPEN_ASSIGNMENTS_INDEX, "document_id", sqlite_where=text("state <> 'done'"),
+              postgresql_where=text("state <> 'done'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,8 +17,6 @@ from app.workflow.deadlines import AssignmentColumns, DocumentColumns, Part
 from app.workflow.permissions import Actor, AssignmentView
 from app.workflow.worklist import TurnFacts, WorkDocumentColumns
 
-DOCUMENT = DocumentColumns(IncomingDocument.id, IncomingDocument.state, IncomingDocument.due_date)
-
 
 def assignments() -> AssignmentColumns:
     """A fresh alias of the assignments table, as the rules' SQL twins take it."""
@@ -46,9 +44,15 @@ def work_document() -> WorkDocumentColumns:
     )
 
 
+def documents() -> DocumentColumns:
+    """A fresh alias of the documents table, as the rules' set forms take it."""
+    d = aliased(IncomingDocument)
+    return DocumentColumns(d.id, d.state, d.due_date, table=inspect(d).selectable)
+
+
 def overdue_sql(today: date) -> ColumnElement[bool]:
-    """The ``overdue`` filter of the document list: :func:`app.workflow.deadlines.document_is_overdue_sql`."""
-    return deadlines.document_is_overdue_sql(DOCUMENT, today, assignments)
+    """The ``overdue`` filter of the document list: :func:`app.workflow.deadlines.overdue_document_ids_sql`."""
+    return IncomingDocument.id.in_(deadlines.overdue_document_ids_sql(documents, today, assignments))
 
 
 def actor_of(user: User) -> Actor:
