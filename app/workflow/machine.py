@@ -46,9 +46,9 @@ ASSIGNMENT_TRANSITIONS: list[dict[str, object]] = [
     {"trigger": "extend", "source": [A.pending, A.in_progress], "dest": None},
 ]
 
-# Actions a person may request; "resolve" is fired by the workflow itself.
-USER_ACTIONS = ("submit", "propose", "direct", "return", "assign", "report", "complete", "acknowledge",
-                "extend", "recall", "archive")
+# Actions a person may request, in the table's order; "resolve" is fired by the workflow itself.
+WORKFLOW_ACTIONS = frozenset({"resolve"})
+USER_ACTIONS = tuple(str(t["trigger"]) for t in DOCUMENT_TRANSITIONS if t["trigger"] not in WORKFLOW_ACTIONS)
 UNIT_ACTIONS = frozenset({"assign", "report", "complete", "acknowledge"})
 
 
