@@ -28,10 +28,10 @@ filters by. The parity tests compare them over generated data, person by person.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 
 from app.workflow.deadlines import AssignmentColumns, Assignments
 from app.workflow.machine import ASSIGNMENT_MACHINE, DOCUMENT_MACHINE, InvalidTransition
@@ -145,31 +145,45 @@ def _actor_sql(actor: Actor, document: WorkDocumentColumns, assignments: Assignm
     if Role.leader in roles:
         clauses.append(and_(state == S.office_review.value,
                             document.confidentiality != Confidentiality.normal.value))
-        named = document.proposed_to.is_(None)
-        if actor.username is not None:
-            named = or_(named, document.proposed_to == actor.username)
+        # Proposed to this leader, or to none (one evaluation of the subquery, not two).
+        named = (document.proposed_to.is_(None) if actor.username is None
+                 else func.coalesce(document.proposed_to, actor.username) == actor.username)
         clauses.append(and_(state == S.leadership_review.value, named))
-    parts = _parts_sql(actor, document, assignments)
-    if parts is not None:
-        clauses.append(parts)
+    clauses.append(_parts_sql(actor, document, assignments))
     return or_(*clauses) if clauses else false()
 
 
-def _parts_sql(actor: Actor, document: WorkDocumentColumns, assignments: Assignments) -> ColumnElement[bool] | None:
-    """The unit-level turns: an assignment of the document the actor's unit leads or the actor holds."""
-    part: AssignmentColumns = assignments()
+def _parts_sql(actor: Actor, document: WorkDocumentColumns, assignments: Assignments) -> ColumnElement[bool]:
+    """The unit-level turns: an assignment of the document the actor's unit leads or the actor holds.
+
+    Each turn is the document in a state its action fires from, with an assignment in a state the
+    action fires from that gives the turn. The document's state is also tested outside, first.
+    A unit leader's turns are probed per document in one subquery (the (document, unit) index
+    finds the unit's assignment at once); someone who only holds assignments gets the set of their
+    documents, found once through the assignee index."""
     pending = AssignmentState.pending.value
-    turns: list[ColumnElement[bool]] = []
-    if Role.unit_leader in actor.roles and actor.unit_id is not None:
-        mine = part.unit_id == actor.unit_id
-        turns.append(and_(mine, part.state == pending, part.role != AssignmentRole.inform.value,
-                          _in(document.state, sources(DOCUMENT_MACHINE, "assign")),
-                          _in(part.state, sources(ASSIGNMENT_MACHINE, "assign"))))
-        turns.append(and_(mine, part.state == pending, part.role == AssignmentRole.inform.value,
-                          _in(document.state, sources(DOCUMENT_MACHINE, "acknowledge")),
-                          _in(part.state, sources(ASSIGNMENT_MACHINE, "acknowledge"))))
-    turns.append(and_(part.assignee_id == actor.user_id, part.state == AssignmentState.in_progress.value,
-                      part.role != AssignmentRole.inform.value,
-                      _in(document.state, sources(DOCUMENT_MACHINE, "complete")),
-                      _in(part.state, sources(ASSIGNMENT_MACHINE, "complete"))))
-    return exists().where(part.document_id == document.id, or_(*turns)).correlate_except(part.table)
+    turns: list[tuple[str, Callable[[AssignmentColumns], ColumnElement[bool]]]] = [
+        ("complete", lambda part: and_(part.assignee_id == actor.user_id, part.role != AssignmentRole.inform.value)),
+    ]
+    unit_leader = Role.unit_leader in actor.roles and actor.unit_id is not None
+    if unit_leader:
+        turns += [
+            ("assign", lambda part: and_(part.unit_id == actor.unit_id, part.state == pending,
+                                         part.role != AssignmentRole.inform.value)),
+            ("acknowledge", lambda part: and_(part.unit_id == actor.unit_id, part.state == pending,
+                                              part.role == AssignmentRole.inform.value)),
+        ]
+    part = assignments()
+    handling = frozenset().union(*(sources(DOCUMENT_MACHINE, action) for action, _ in turns))
+    if unit_leader:
+        giving = or_(*(
+            and_(_in(document.state, sources(DOCUMENT_MACHINE, action)),
+                 _in(part.state, sources(ASSIGNMENT_MACHINE, action)), condition(part))
+            for action, condition in turns
+        ))
+        held = exists().where(part.document_id == document.id, giving).correlate_except(part.table)
+        return and_(_in(document.state, handling), held)
+    # One turn only ("complete"): its document states are ``handling``, tested outside the set.
+    (action, condition), = turns
+    holders = select(part.document_id).where(_in(part.state, sources(ASSIGNMENT_MACHINE, action)), condition(part))
+    return and_(_in(document.state, handling), document.id.in_(holders))
