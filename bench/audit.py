@@ -391,7 +391,8 @@ def capture_plans(args: argparse.Namespace, db: Database, period: tuple[date, da
                 ("stage-durations", lambda: figures.stage_durations(
                     session=session, user=leader, period=audit_period, calendar=calendar, tz=tz)),
                 ("overdue", lambda: timeline.overdue(
-                    session=session, user=leader, period=audit_period, as_of=today, calendar=calendar, tz=tz)),
+                    session=session, user=leader, period=audit_period, as_of=today, today=today, calendar=calendar,
+                    tz=tz)),
                 ("compliance", lambda: figures.compliance(
                     session=session, user=leader, period=audit_period, calendar=calendar, now=now, tz=tz)),
             ]

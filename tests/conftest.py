@@ -29,6 +29,7 @@ from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.services import organisation as org
 from app.workflow.vocabulary import Role
+from tests.marks import mark_differences
 
 PASSWORD = "correct horse battery staple"
 
@@ -123,10 +124,18 @@ def app(settings: Settings, staff: dict[str, str]) -> FastAPI:
 
 
 @pytest.fixture(autouse=True)
-def _clean_documents(request: pytest.FixtureRequest) -> None:
+def _clean_documents(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Empty the document tables before a test that uses the database; after it, hold the stored
+    deadline marks of whatever it wrote against the rule (tests/marks.py)."""
     if "engine" not in request.fixturenames and "app" not in request.fixturenames:
+        yield
         return
-    empty_document_tables(request.getfixturevalue("engine"))
+    eng = request.getfixturevalue("engine")
+    empty_document_tables(eng)
+    yield
+    with make_sessionmaker(eng)() as session:
+        problems = mark_differences(session)
+    assert not problems, f"stored deadline marks differ from the rule: {problems[:5]}"
 
 
 def empty_document_tables(eng: Engine) -> None:

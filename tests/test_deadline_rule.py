@@ -162,3 +162,27 @@ def test_a_resolved_document_with_no_deadline_counts_as_without_deadline(client,
     [normal] = [r for r in rows if r["key"] == "normal"]
     assert (normal["resolved"], normal["on_time"], normal["overdue"], normal["without_deadline"],
             normal["on_time_rate"]) == (1, 0, 0, 1, None)
+
+
+def test_an_extension_moves_the_stored_marks_and_a_write_that_forgets_them_is_caught(
+        client, as_user, engine, monkeypatch):
+    """The ``overdue`` filter reads the stored marks (app.services.deadline_marks): a past deadline
+    makes the document overdue, an extension takes it off the list at once. With the recompute
+    switched off, the comparison every database test ends with (tests/marks.py) reports the stale row."""
+    from app.services import deadline_marks
+    from tests.marks import mark_differences
+
+    doc = register(client, as_user, due_date="2020-01-15")
+    assert doc["id"] in overdue_ids(client, as_user("leader"))
+    assert act(client, as_user, doc["id"], "clerk", "submit").status_code == 200
+    assert act(client, as_user, doc["id"], "leader", "extend", due_date="2099-01-01").status_code == 200
+    assert doc["id"] not in overdue_ids(client, as_user("leader"))
+
+    monkeypatch.setattr(deadline_marks, "refresh", lambda session, document: session.flush())
+    assert act(client, as_user, doc["id"], "leader", "extend", due_date="2099-06-01").status_code == 200
+    with make_sessionmaker(engine)() as session:
+        assert [p for p in mark_differences(session) if f"document {doc['id']} " in p]
+        monkeypatch.undo()
+        deadline_marks.refresh_many(session, [doc["id"]])
+        session.commit()
+        assert mark_differences(session) == []

@@ -27,6 +27,7 @@ SEARCH_TRGM_INDEX = "ix_incoming_documents_search_trgm"
 SQLITE_SEARCH_TABLE = "incoming_documents_fts"
 EVENTS_TIMELINE_INDEX = "ix_document_events_timeline"
 OPEN_ASSIGNMENTS_INDEX = "ix_assignments_open"
+OVERDUE_AFTER_INDEX = "ix_incoming_documents_overdue_after"
 
 
 class IncomingDocument(Base):
@@ -47,6 +48,10 @@ class IncomingDocument(Base):
         ),
         Index("ix_incoming_documents_received", "received_at", "id"),
         Index("ix_incoming_documents_state_due", "state", "due_date"),
+        # The documents that can become overdue as they stand: ``overdue_after < today`` is the
+        # ``overdue`` filter and the audit's "overdue now" (app.services.deadline_marks).
+        Index(OVERDUE_AFTER_INDEX, "overdue_after", sqlite_where=text("overdue_after IS NOT NULL"),
+              postgresql_where=text("overdue_after IS NOT NULL")),
         # Substring search on the folded text. PostgreSQL: a trigram GIN index serves
         # LIKE '%term%'. SQLite gets an FTS5 trigram table instead (created in the migration).
         Index(
@@ -84,6 +89,12 @@ class IncomingDocument(Base):
     channel: Mapped[str] = mapped_column(String(16))
     notes: Mapped[str | None] = mapped_column(Text)
     case_file_code: Mapped[str | None] = mapped_column(String(64))  # hồ sơ, set when archived
+    # Stored marks of the deadline rule (app.workflow.deadlines.document_deadline and
+    # .overdue_after), recomputed by app.services.deadline_marks whenever the slip changes, so
+    # that filters and audit figures over a million documents read a column instead of the rule's
+    # subqueries. Never set by hand; tests/parity proves them equal to the rule.
+    effective_due_date: Mapped[date | None] = mapped_column(Date)
+    overdue_after: Mapped[date | None] = mapped_column(Date)
 
     state: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -137,8 +148,8 @@ class Assignment(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "unit_id"),
         Index("ix_assignments_unit_state", "unit_id", "state"),
-        # The assignments not yet done, by document: where an overdue part can be (the ``overdue``
-        # filter, app.workflow.deadlines.overdue_document_ids_sql), a small share of them all.
+        # The assignments not yet done, by document: where an overdue part can be (the stored
+        # deadline marks' recompute, app.workflow.deadlines.overdue_after_sql), a small share of them all.
         Index(OPEN_ASSIGNMENTS_INDEX, "document_id", sqlite_where=text("state <> 'done'"),
               postgresql_where=text("state <> 'done'")),
     )

@@ -19,6 +19,7 @@ from app.models import Assignment, IdempotencyKey, IncomingDocument, Register, U
 from app.models.documents import SQLITE_SEARCH_TABLE
 from app.schemas.documents import DocumentCreate, DocumentFilters
 from app.services import numbering, rule_columns
+from app.workflow import deadlines
 from app.services.access import may_register_into, visible_documents
 from app.services.organisation import get_register
 from app.text import fold, search_terms
@@ -101,6 +102,8 @@ def registration_rows(
         urgency=data.urgency.value,
         confidentiality=data.confidentiality.value,
         due_date=data.due_date,
+        effective_due_date=deadlines.document_deadline(data.due_date, None),  # no assignments yet
+        overdue_after=deadlines.overdue_after(DocumentState.registered.value, data.due_date, []),
         page_count=data.page_count,
         signer_name=data.signer_name,
         signer_position=data.signer_position,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.models import Assignment, DocumentEvent, IncomingDocument, Register, RegisterCounter, Unit, User
 from app.services import organisation as org
 from app.text import fold
+from app.workflow import deadlines
 from app.workflow.calendar import WorkingCalendar
 from app.workflow.machine import InvalidTransition, assignment_after, document_after
 from app.workflow.symbols import parse_symbol
@@ -399,6 +400,9 @@ def generate(*, session: Session, count: int, start: date, end: date, tz: ZoneIn
             doc["updated_at"] = walk.events[-1]["at"]
             doc["case_file_code"] = next((e["data"].get("case_file_code") for e in walk.events if e["action"] == "archive"), None)
             del doc["_register_code"]
+            parts = [deadlines.Part(a["id"], a["role"], a["state"], a["due_date"]) for a in walk.assignments]
+            doc["effective_due_date"] = deadlines.document_deadline(doc["due_date"], deadlines.lead_due_date(parts))
+            doc["overdue_after"] = deadlines.overdue_after(doc["state"], doc["due_date"], parts)
             docs.append(doc)
             assignments.extend(walk.assignments)
             events.extend(walk.events)

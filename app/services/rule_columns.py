@@ -51,8 +51,9 @@ def documents() -> DocumentColumns:
 
 
 def overdue_sql(today: date) -> ColumnElement[bool]:
-    """The ``overdue`` filter of the document list: :func:`app.workflow.deadlines.overdue_document_ids_sql`."""
-    return IncomingDocument.id.in_(deadlines.overdue_document_ids_sql(documents, today, assignments))
+    """The ``overdue`` filter of the document list: :func:`app.workflow.deadlines.document_is_overdue`
+    read from the stored mark (``is_past(overdue_after, today)``, app.services.deadline_marks)."""
+    return deadlines.is_past_sql(IncomingDocument.overdue_after, today)
 
 
 def actor_of(user: User) -> Actor:

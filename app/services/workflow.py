@@ -27,6 +27,7 @@ from app.schemas.workflow import (
     ProposeAction,
 )
 from app.services.access import visible_documents
+from app.services import deadline_marks
 from app.services.calendar import load_calendar
 from app.services.delegations import delegators_for
 from app.services.organisation import get_user
@@ -118,7 +119,7 @@ def apply_action(
     handler(step, target)
     document.version += 1
     document.updated_at = now
-    session.flush()
+    deadline_marks.refresh(session, document)
     return document, identities
 
 

@@ -22,6 +22,12 @@ Every Python function has its SQL twin right below it, named ``*_sql``: a SQLAlc
 expression over the columns the caller passes (:class:`DocumentColumns`, :class:`AssignmentColumns`;
 the services bind them to the ORM's tables). No session, no ORM here. The parity tests
 (``tests/parity``) run both over generated data and compare them document by document.
+
+Over a million documents the rule's subqueries are too slow for a filter, so two of its values,
+which do not depend on today, are stored on each document and kept current by every write of a
+slip (:mod:`app.services.deadline_marks`): the effective deadline and :func:`overdue_after`, the
+last day before the document is overdue. ``is_past(overdue_after, today)`` is "overdue"; the
+parity tests and a check after every database test hold the stored values to this module.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, case, exists, func, literal, or_, select, union
+from sqlalchemy import ColumnElement, FromClause, and_, case, func, literal, select
 
 from app.workflow.vocabulary import OPEN_STATES, AssignmentRole, AssignmentState, DocumentState
 
@@ -82,10 +88,29 @@ def overdue_parts(document_state: str, due_date: date | None, parts: Iterable[Pa
     }
 
 
-def document_is_overdue(state: str, due_date: date | None, parts: Iterable[Part], today: date) -> bool:
+def overdue_after(state: str, due_date: date | None, parts: Iterable[Part]) -> date | None:
+    """The last day before the document becomes overdue, as it stands (None: it cannot become
+    overdue as it stands): the earliest of its effective deadline while it is open and the
+    deadlines of its assignments not done while it is not recalled.
+
+    It does not depend on today, so it can be stored with the document and kept current by every
+    change of the slip (:mod:`app.services.deadline_marks`); ``is_past(overdue_after(...), today)``
+    is :func:`document_is_overdue`, by definition below."""
     parts = list(parts)
     effective = document_deadline(due_date, lead_due_date(parts))
-    return (state in OPEN and is_past(effective, today)) or bool(overdue_parts(state, due_date, parts, today))
+    candidates = [effective] if state in OPEN and effective is not None else []
+    if state != DocumentState.recalled:
+        candidates += [
+            deadline for p in parts
+            if p.state != AssignmentState.done and (deadline := assignment_deadline(p.due_date, effective)) is not None
+        ]
+    return min(candidates, default=None)
+
+
+def document_is_overdue(state: str, due_date: date | None, parts: Iterable[Part], today: date) -> bool:
+    """Open past its effective deadline, or with an overdue assignment (:func:`assignment_is_overdue`):
+    one of the candidates of :func:`overdue_after` is past."""
+    return is_past(overdue_after(state, due_date, parts), today)
 
 
 class Outcome(StrEnum):
@@ -156,7 +181,6 @@ class AssignmentColumns:
 
 
 Assignments = Callable[[], AssignmentColumns]
-Documents = Callable[[], DocumentColumns]
 
 
 def lead_due_date_sql(document_id: ColumnElement, assignments: Assignments) -> ColumnElement:
@@ -186,54 +210,27 @@ def is_past_sql(deadline: ColumnElement, today: date) -> ColumnElement[bool]:
     return and_(deadline.is_not(None), deadline < literal(today))
 
 
-def assignment_is_overdue_sql(
-    part: AssignmentColumns, document: DocumentColumns, today: date, assignments: Assignments
-) -> ColumnElement[bool]:
-    """SQL twin of :func:`assignment_is_overdue` for the assignment ``part`` of ``document``."""
+def _earliest_sql(a: ColumnElement, b: ColumnElement) -> ColumnElement:
+    """The earlier of two nullable dates, NULL only when both are (SQLite's two-argument min and
+    PostgreSQL's LEAST disagree about NULL, so neither is used)."""
+    return case((a.is_(None), b), (b.is_(None), a), (a <= b, a), else_=b)
+
+
+def overdue_after_sql(document: DocumentColumns, assignments: Assignments) -> ColumnElement:
+    """SQL twin of :func:`overdue_after`: the value :mod:`app.services.deadline_marks` stores."""
     effective = document_deadline_sql(document.due_date, lead_due_date_sql(document.id, assignments))
-    return and_(
-        # Inline, so that PostgreSQL may read the open assignments from the partial index on them.
-        part.state != literal(AssignmentState.done.value, literal_execute=True),
-        document.state != DocumentState.recalled.value,
-        is_past_sql(assignment_deadline_sql(part.due_date, effective), today),
-    )
-
-
-def has_overdue_part_sql(document: DocumentColumns, today: date, assignments: Assignments) -> ColumnElement[bool]:
-    """SQL twin of ``bool(overdue_parts(...))``."""
     part = assignments()
-    return exists().where(
-        part.document_id == document.id, assignment_is_overdue_sql(part, document, today, assignments)
-    ).correlate_except(part.table)
-
-
-def document_is_overdue_sql(document: DocumentColumns, today: date, assignments: Assignments) -> ColumnElement[bool]:
-    """SQL twin of :func:`document_is_overdue`."""
-    effective = document_deadline_sql(document.due_date, lead_due_date_sql(document.id, assignments))
-    return or_(
-        and_(document.state.in_(OPEN), is_past_sql(effective, today)),
-        has_overdue_part_sql(document, today, assignments),
+    earliest_part = (
+        select(func.min(assignment_deadline_sql(part.due_date, effective)))
+        .where(part.document_id == document.id,
+               part.state != literal(AssignmentState.done.value, literal_execute=True))
+        .correlate_except(part.table)
+        .scalar_subquery()
     )
-
-
-def overdue_document_ids_sql(documents: Documents, today: date, assignments: Assignments) -> Select:
-    """SQL twin of :func:`document_is_overdue` as a set: the ids of the overdue documents.
-
-    For filters over every document (``?overdue=true``): each half of the rule is found through an
-    index, the open documents past their deadline by state, the documents with an overdue
-    assignment from the open assignments (a partial index), rather than by testing the rule on
-    each of a million documents."""
-    d = documents()
-    late_open = select(d.id).where(
-        d.state.in_(OPEN), is_past_sql(document_deadline_sql(d.due_date, lead_due_date_sql(d.id, assignments)), today))
-    part, owner = assignments(), documents()
-    assert owner.table is not None
-    late_parts = (
-        select(part.document_id)
-        .join(owner.table, owner.id == part.document_id)
-        .where(assignment_is_overdue_sql(part, owner, today, assignments))
+    return _earliest_sql(
+        case((document.state.in_(OPEN), effective)),
+        case((document.state != DocumentState.recalled.value, earliest_part)),
     )
-    return union(late_open, late_parts)
 
 
 def resolved_outcome_sql(resolved_on: ColumnElement, deadline: ColumnElement) -> ColumnElement[str]:

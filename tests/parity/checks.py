@@ -107,7 +107,7 @@ def overdue_differences(session: Session, loaded: Loaded, reader: User, period: 
         problems.append("overdue=false is not the complement of the rule")
     if not listed_too:
         return problems
-    listed = timeline.overdue(session=session, user=reader, period=period, as_of=today,
+    listed = timeline.overdue(session=session, user=reader, period=period, as_of=today, today=today,
                               calendar=load_calendar(session=session), tz=HCM)
     listed_parts = {(r.document_id, r.assignment_id) for r in listed if r.kind == "assignment"}
     listed_documents = {r.document_id for r in listed if r.kind == "document"}
@@ -140,12 +140,21 @@ def audit_differences(session: Session, reader: User, period: AuditPeriod, today
     return problems
 
 
-def overdue_as_of_differences(session: Session, reader: User, period: AuditPeriod, as_of: date) -> list[str]:
-    """``/audit/overdue?as_of=`` sifted by the database against every document replayed."""
+def overdue_as_of_differences(session: Session, reader: User, period: AuditPeriod, as_of: date,
+                              today: date) -> list[str]:
+    """``/audit/overdue?as_of=`` sifted by the database against every document replayed, and from
+    today on, read from the stored deadline marks against the same."""
     calendar = load_calendar(session=session)
-    both = [timeline.overdue(session=session, user=reader, period=period, as_of=as_of, calendar=calendar, tz=HCM,
-                             in_database=flag) for flag in (True, False)]
-    return _rows_differ(f"overdue as of {as_of}", *both)
+
+    def listed(**how: object) -> list:
+        return timeline.overdue(session=session, user=reader, period=period, as_of=as_of, calendar=calendar, tz=HCM,
+                                **how)
+
+    replayed = listed(in_database=False)
+    problems = _rows_differ(f"overdue as of {as_of}, sifted", listed(), replayed)
+    if as_of >= today:
+        problems += _rows_differ(f"overdue as of {as_of}, from the marks", listed(today=today), replayed)
+    return problems
 
 
 def _rows_differ(what: str, in_database: list, in_python: list) -> list[str]:

@@ -11,15 +11,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 
 from app.api.tabular import _csv_blocks, _line_blocks
 from app.db import make_sessionmaker
 from app.models import Assignment, DocumentEvent, IncomingDocument
+from app.services import deadline_marks
 from app.services.audit import register_book
 from app.services.organisation import get_user
 from app.workflow import deadlines
 from app.workflow.vocabulary import DocumentState
+from tests.marks import mark_differences
 from tests.parity import checks
 
 READERS = ["leader", "auditor", "admin", "gen_lanhdao"]
@@ -68,12 +70,12 @@ def test_audit_figures_in_the_database_equal_the_python_ones(session, generated,
     assert checks.audit_differences(session, user, generated.period, generated.today, generated.now) == []
 
 
-@pytest.mark.parametrize("days_ago", [0, 20, 75, 160, 300, 500, 700])
+@pytest.mark.parametrize("days_ago", [-3, 0, 20, 75, 160, 300, 500, 700])
 def test_overdue_as_of_a_date_sifted_equals_replayed(session, generated, days_ago):
     as_of = generated.today - timedelta(days=days_ago)
     for reader in ("leader", "auditor"):
         user = get_user(session=session, username=reader)
-        assert checks.overdue_as_of_differences(session, user, generated.period, as_of) == []
+        assert checks.overdue_as_of_differences(session, user, generated.period, as_of, generated.today) == []
 
 
 def test_register_book_in_the_database_equals_python(session, generated):
@@ -132,6 +134,27 @@ def test_the_detail_and_the_slip_say_what_the_rule_says(client, as_user, loaded,
         assert set(slip["overdue_units"]) == {a["unit_code"] for a in detail["assignments"] if a["overdue"]}
 
 
+def test_the_stored_deadline_marks_are_the_rule(session):
+    """The generator wrote them with the Python rule; a document whose marks differ would be
+    filtered and counted wrongly everywhere the marks are read."""
+    assert mark_differences(session) == []
+
+
+def _recomputed_by_sql(session) -> list[str]:
+    """Clear every mark, recompute them with the rule's SQL twin (as the slip's writes and the
+    migration do), compare with the Python rule, and leave the database as it was."""
+    with session.begin_nested() as savepoint:
+        session.execute(IncomingDocument.__table__.update().values(effective_due_date=None, overdue_after=None))
+        assert deadline_marks.refresh_where(session, IncomingDocument.id.is_not(None)) > 2000
+        problems = mark_differences(session)
+        savepoint.rollback()
+    return problems
+
+
+def test_the_marks_sql_twin_is_the_rule(session):
+    assert _recomputed_by_sql(session) == []
+
+
 # --- the checks can fail: break a SQL twin, see the comparison report it -----------------------
 
 
@@ -160,3 +183,14 @@ def test_a_broken_audit_expression_is_caught(session, generated, monkeypatch):
                                                                                                   deadline + 1))
     user = get_user(session=session, username="leader")
     assert checks.audit_differences(session, user, generated.period, generated.today, generated.now)
+
+
+def test_a_broken_marks_expression_is_caught(session, monkeypatch):
+    original = deadlines.overdue_after_sql
+
+    def forgets_recalled(document, assignments):  # an assignment of a recalled document counted again
+        return original(deadlines.DocumentColumns(document.id, literal("in_progress"), document.due_date),
+                        assignments)
+
+    monkeypatch.setattr(deadlines, "overdue_after_sql", forgets_recalled)
+    assert _recomputed_by_sql(session)

@@ -105,8 +105,9 @@ def overdue(
     output: Format = "json",
 ) -> schemas.Overdue | Response:
     """Open documents and assignments past their deadline at the end of ``as_of``."""
-    day = as_of or now.astimezone(settings.tz).date()
-    rows = timeline.overdue(session=session, user=user, period=period, as_of=day,
+    today = now.astimezone(settings.tz).date()
+    day = as_of or today
+    rows = timeline.overdue(session=session, user=user, period=period, as_of=day, today=today,
                             calendar=load_calendar(session=session), tz=settings.tz)
     if output == "csv":
         return _csv(rows, timeline.OverdueRow, f"overdue-{day}", period)

@@ -109,13 +109,14 @@ def processing_times(
         return None
     tune_for_audit(session)
     ids = id_range(session=session, period=period, tz=tz)
-    docs = _per_document(user, period, tz, ids, IncomingDocument.due_date, IncomingDocument.urgency,
-                         IncomingDocument.issuer, IncomingDocument.document_type, IncomingDocument.state,
+    # The deadline rule's stored marks (app.services.deadline_marks): the effective deadline, and
+    # overdue now as ``is_past(overdue_after, today)``; the lead is joined only for its unit.
+    docs = _per_document(user, period, tz, ids, IncomingDocument.effective_due_date, IncomingDocument.overdue_after,
+                         IncomingDocument.urgency, IncomingDocument.issuer, IncomingDocument.document_type,
                          events=("resolved_us",))
     arrived, resolved = table.day_of(docs.c.received_us), table.day_of(docs.c.resolved_us)
     lead = lead_units(ids)
-    deadline = day_number(deadlines.document_deadline_sql(docs.c.due_date, lead.c.due_date))
-    document = deadlines.DocumentColumns(docs.c.id, docs.c.state, docs.c.due_date)
+    deadline = day_number(docs.c.effective_due_date)
     keys = {
         # figures.GROUPINGS uses ``or``: an empty code or type counts as none.
         "unit": (func.coalesce(func.nullif(lead.c.unit_code, ""), not_directed),),
@@ -126,7 +127,7 @@ def processing_times(
     }[group_by]
     is_resolved = docs.c.resolved_us.is_not(None)
     result = deadlines.resolved_outcome_sql(resolved.number, deadline)
-    overdue_now = deadlines.document_is_overdue_sql(document, today, rule_columns.assignments)
+    overdue_now = deadlines.is_past_sql(docs.c.overdue_after, today)
     duration = seconds_between(docs.c.received_us, docs.c.resolved_us)
     statement = (
         select(
@@ -142,9 +143,10 @@ def processing_times(
             _missing((docs.c.received_us, arrived), (docs.c.resolved_us, resolved)),
         )
         .select_from(docs)
-        .outerjoin(lead, lead.c.document_id == docs.c.id)
         .group_by(*keys)
     )
+    if group_by == "unit":
+        statement = statement.outerjoin(lead, lead.c.document_id == docs.c.id)
     rows = session.execute(statement).all()
     if any(row[-1] for row in rows):
         return None

@@ -39,7 +39,7 @@ class OverdueRow:
 
 def overdue(
     *, session: Session, user: User, period: AuditPeriod, as_of: date, calendar: WorkingCalendar, tz: ZoneInfo,
-    in_database: bool = True,
+    today: date | None = None, in_database: bool = True,
 ) -> list[OverdueRow]:
     """Documents and assignments overdue at the end of ``as_of`` (app.workflow.deadlines, with
     ``as_of`` as today): a document open then and past its effective deadline; an assignment not
@@ -54,11 +54,17 @@ def overdue(
     each), each with its lead's date, and reads only the first deadline change after the cutoff per
     document or assignment; everything is scanned within the period's id range (scope.id_range).
     The rule itself (app.workflow.deadlines) then decides, here, on the rows found.
+
+    When ``as_of`` is ``today`` or later, nothing has changed since the cutoff's day began (events
+    are stamped with the server's clock as they are written), so the documents as they stand are
+    the answer: :func:`overdue_now` finds them by their stored deadline mark, an index range.
     ``in_database=False`` replays every document of the period instead (:func:`overdue_replayed`):
-    the reference the parity tests hold this against.
+    the reference the parity tests hold both against.
     """
     if not in_database:
         return overdue_replayed(session=session, user=user, period=period, as_of=as_of, calendar=calendar, tz=tz)
+    if today is not None and as_of >= today:
+        return overdue_now(session=session, user=user, period=period, as_of=as_of, calendar=calendar, tz=tz)
     cutoff = _cutoff(as_of, tz)
     tune_for_audit(session)
     ids = id_range(session=session, period=period, tz=tz)
@@ -154,6 +160,42 @@ def overdue(
     return rows
 
 
+def overdue_now(
+    *, session: Session, user: User, period: AuditPeriod, as_of: date, calendar: WorkingCalendar, tz: ZoneInfo
+) -> list[OverdueRow]:
+    """:func:`overdue` for a day from today on, from the documents as they stand: the candidates
+    are the documents whose stored mark says they are overdue on ``as_of``
+    (``is_past(overdue_after, as_of)``, app.services.deadline_marks), read through its partial
+    index; the rule then lists each one's rows (:func:`_overdue_rows`, as the replay does)."""
+    cutoff = _cutoff(as_of, tz)
+    tune_for_audit(session)
+    ids = id_range(session=session, period=period, tz=tz)
+    candidates = (
+        select(IncomingDocument.id)
+        .where(IncomingDocument.id.between(*ids), period_clause(period, tz), audit_scope(user),
+               IncomingDocument.received_at < cutoff, deadlines.is_past_sql(IncomingDocument.overdue_after, as_of))
+    )
+    documents = session.execute(
+        select(IncomingDocument.id, IncomingDocument.arrival_number, IncomingDocument.symbol, IncomingDocument.state,
+               IncomingDocument.due_date)
+        .where(IncomingDocument.id.in_(candidates))
+    ).all()
+    parts: dict[int, list[tuple[deadlines.Part, str]]] = defaultdict(list)
+    for document_id, id_, role, state, due_date, code in session.execute(
+        select(Assignment.document_id, Assignment.id, Assignment.role, Assignment.state, Assignment.due_date, Unit.code)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(Assignment.document_id.in_(candidates))
+        .order_by(Assignment.document_id, Assignment.id)
+    ):
+        parts[document_id].append((deadlines.Part(id_, role, state, due_date), code))
+    memo = MemoCalendar(calendar)
+    rows: list[OverdueRow] = []
+    for d in documents:
+        rows += _overdue_rows(d.id, d.arrival_number, d.symbol, d.state, d.due_date, parts[d.id], as_of, memo)
+    rows.sort(key=_row_order)
+    return rows
+
+
 def overdue_replayed(
     *, session: Session, user: User, period: AuditPeriod, as_of: date, calendar: WorkingCalendar, tz: ZoneInfo
 ) -> list[OverdueRow]:
@@ -196,7 +238,7 @@ def _cutoff(as_of: date, tz: ZoneInfo) -> datetime:
 
 def _overdue_rows(
     document_id: int, arrival_number: int, symbol: str, state: str, due_date: date | None,
-    parts: list[tuple[deadlines.Part, str]], as_of: date, calendar: WorkingCalendar,
+    parts: list[tuple[deadlines.Part, str]], as_of: date, calendar: WorkingCalendar | MemoCalendar,
 ) -> list[OverdueRow]:
     """The rows the rule gives one document as it stood at the cutoff (``as_of`` as today)."""
     rows = []
