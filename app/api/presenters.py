@@ -2,32 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from app.models import IncomingDocument
 from app.schemas.documents import AssignmentOut, DocumentOut
 from app.services import rule_columns
+from app.services.documents import visible_ids
 from app.services.reports import report_ids_for
 from app.services.workflow import Identity, actions_for
 from app.workflow import deadlines
 
 
+def visible_originals(session: Session | None, reader: list[Identity], documents: Sequence[IncomingDocument]) -> set[int]:
+    """The originals of these duplicates that ``reader`` may see: ``duplicate_of`` names no other."""
+    originals = [d.duplicate_of_id for d in documents if d.duplicate_of_id is not None]
+    if not originals or session is None:
+        return set()
+    return visible_ids(session=session, user=reader[0].user, ids=originals,
+                       delegators=[i.on_behalf_of for i in reader if i.on_behalf_of])
+
+
 def document_out(
     document: IncomingDocument, reader: list[Identity], now: datetime, tz: ZoneInfo,
-    report_ids: list[int] | None = None,
+    report_ids: list[int] | None = None, originals: Collection[int] | None = None,
 ) -> DocumentOut:
     """The document as ``reader`` (a user and whom they stand in for) sees it.
 
-    Timestamps are shown in the agency's time zone (stored in UTC). ``report_ids`` are looked up
-    when not given; a page passes them in (``documents_out``), one query for all its documents.
+    Timestamps are shown in the agency's time zone (stored in UTC). ``report_ids`` and the
+    visible ``originals`` of duplicates are looked up when not given; a page passes them in
+    (``documents_out``), one query each for all its documents.
     """
+    session = object_session(document)
     if report_ids is None:
-        session = object_session(document)
         report_ids = report_ids_for(session=session, document_ids=[document.id]).get(document.id, []) if session else []
+    if originals is None:
+        originals = visible_originals(session, reader, [document])
     today = now.astimezone(tz).date()
     parts = rule_columns.parts(document)
     late = deadlines.overdue_parts(document.state, document.due_date, parts, today)
@@ -66,7 +79,7 @@ def document_out(
         signer_position=document.signer_position,
         channel=document.channel,
         notes=document.notes,
-        duplicate_of=document.duplicate_of_id,
+        duplicate_of=document.duplicate_of_id if document.duplicate_of_id in originals else None,
         state=document.state,
         version=document.version,
         overdue=deadlines.document_is_overdue(document.state, document.due_date, parts, today),
@@ -84,4 +97,5 @@ def documents_out(
     """A page of documents, their linked reports fetched in one query."""
     session = object_session(documents[0]) if documents else None
     reports = report_ids_for(session=session, document_ids=[d.id for d in documents]) if session else {}
-    return [document_out(d, reader, now, tz, report_ids=reports.get(d.id, [])) for d in documents]
+    originals = visible_originals(session, reader, documents)
+    return [document_out(d, reader, now, tz, report_ids=reports.get(d.id, []), originals=originals) for d in documents]

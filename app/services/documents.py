@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -185,6 +185,9 @@ def register_document(
         if data.allow_duplicate  # a knowing duplicate is registered with a link to its original
         else None
     )
+    # A duplicate of a document the clerk may not see (a confidential register's) is registered
+    # as if there were none, linked to its original for those who see both: a refusal, even one
+    # without the id, would confirm a guessed symbol, issuer and date (API.md, Errors; issue 11).
     for attempt in (1, 2):
         try:
             # From here the register's counter row is locked until the caller commits.
@@ -200,13 +203,17 @@ def register_document(
             original_id = _original(
                 session=session, symbol_key=symbol_key, issuer_key=issuer_key, document_date=data.document_date
             )
-            if original_id is not None and data.allow_duplicate and attempt == 1:
-                # The original was registered by a concurrent request after the look-up above:
-                # a knowing duplicate is registered all the same, linked to it.
+            seen = None if original_id is None else _first_seen(
+                session=session, actor=actor, symbol_key=symbol_key, issuer_key=issuer_key,
+                document_date=data.document_date)
+            if original_id is not None and (data.allow_duplicate or seen is None) and attempt == 1:
+                # The original was registered by a concurrent request after the look-up above
+                # (a knowing duplicate is registered all the same), or no registration of it is
+                # one the clerk may see: registered, linked to the original.
                 columns["duplicate_of_id"] = original_id
                 continue
-            if original_id is not None:
-                raise _duplicate(rows.symbol, data, original_id) from exc
+            if seen is not None:
+                raise _duplicate(rows.symbol, data, seen) from exc
             raise Conflict("a concurrent registration conflicted with this one; retry the request") from exc
     # The document as written, built here rather than read back: the caller commits (and so
     # releases the counter) before presenting it, and presenting it then needs no query.
@@ -266,6 +273,33 @@ def _original(*, session: Session, symbol_key: str, issuer_key: str, document_da
             IncomingDocument.duplicate_of_id.is_(None),
         )
     )
+
+
+def _first_seen(*, session: Session, actor: User, symbol_key: str, issuer_key: str, document_date: date) -> int | None:
+    """The first registration of the same document that ``actor`` may see, if any (the original,
+    or a copy registered where the original is hidden from them)."""
+    return session.scalar(
+        select(func.min(IncomingDocument.id)).where(
+            IncomingDocument.symbol_key == symbol_key,
+            IncomingDocument.issuer_key == issuer_key,
+            IncomingDocument.document_date == document_date,
+            visible_documents(actor),
+        )
+    )
+
+
+def visible_ids(
+    *, session: Session, user: User, ids: Collection[int], delegators: Sequence[User] = ()
+) -> set[int]:
+    """Those of ``ids`` that ``user`` may see: for answers that name another document (a
+    duplicate's original), which must say nothing of a document hidden from the reader."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    return set(session.scalars(
+        select(IncomingDocument.id).where(IncomingDocument.id.in_(wanted),
+                                          visible_documents(user, delegators=delegators))
+    ))
 
 
 def _duplicate(symbol: str, data: DocumentCreate, original_id: int) -> DuplicateDocument:

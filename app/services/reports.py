@@ -77,11 +77,14 @@ def create_report(
         )
     )
     if existing is not None:
-        raise Conflict(
-            f"report {data.symbol} of {data.issuer} dated {data.report_date.isoformat()} is already recorded "
-            f"(id {existing})",
-            duplicate_of=existing,
-        )
+        # A report is recorded once. Its id is named only to whoever may see it (a report follows
+        # its document's visibility): the others learn no more than that the report is recorded.
+        visible = session.scalar(
+            select(Report.id).where(Report.id == existing, visible_reports(actor, delegators=delegators)))
+        what = f"report {data.symbol} of {data.issuer} dated {data.report_date.isoformat()} is already recorded"
+        if visible is None:
+            raise Conflict(what)
+        raise Conflict(f"{what} (id {existing})", duplicate_of=existing)
     report = Report(
         symbol=data.symbol,
         symbol_key=symbol_key,

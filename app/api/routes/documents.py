@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep, StatementSessionDep
 from app.api.params import DocumentId
-from app.api.presenters import document_out, documents_out
+from app.api.presenters import document_out, documents_out, visible_originals
 from app.api.problems import error_responses
 from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, Page
 from app.schemas.documents import DocumentCreate, DocumentFilters, DocumentOut
@@ -58,7 +58,8 @@ def register(
     # Commit first: the register's counter stays locked until then, and every other
     # registration of the register waits for it. The response is built afterwards.
     session.commit()
-    body_out = document_out(result.document, reader, now, settings.tz, report_ids=None if result.replayed else [])
+    body_out = document_out(result.document, reader, now, settings.tz, report_ids=None if result.replayed else [],
+                            originals=visible_originals(session, reader, [result.document]))
     response.headers["ETag"] = etag(result.document.version)
     response.headers["Location"] = f"/api/v1/incoming-documents/{result.document.id}"
     if result.replayed:
