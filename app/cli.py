@@ -55,6 +55,44 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
+    """``congvan user set|password|revoke-tokens``: the API's user changes, for an operator at the
+    console (the first admin, a locked-out admin). Recorded in the security log as ``cli``."""
+    from app.db import make_engine, make_sessionmaker
+    from app.errors import AppError
+    from app.services import accounts
+    from app.services import organisation as org
+
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine)() as session:
+            operator = accounts.CONSOLE
+            if org.get_user(session=session, username=args.username) is None:
+                raise AppError(f"user '{args.username}' does not exist")
+            if args.user_command == "set":
+                changes = accounts.UserChanges(
+                    full_name=args.full_name, unit_code=args.unit or None, clear_unit=args.unit == "",
+                    roles=args.role, active=None if args.active is None else args.active == "yes")
+                user = accounts.update_user(session=session, admin=operator, username=args.username, changes=changes,
+                                            client="cli")
+                print(f"{user.username}: roles {', '.join(sorted(user.roles))}; unit {user.unit_code or '-'}; "
+                      f"{'active' if user.is_active else 'inactive'}")
+            elif args.user_command == "password":
+                accounts.set_password(session=session, actor=operator, username=args.username,
+                                      new_password=args.password, current_password=None, client="cli")
+                print(f"{args.username}: password set; every token they held is refused")
+            else:
+                accounts.revoke_tokens(session=session, admin=operator, username=args.username, client="cli")
+                print(f"{args.username}: every token they held is refused")
+            session.commit()
+    except (AppError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    return 0
+
+
 def cmd_export_openapi(settings: Settings, args: argparse.Namespace) -> int:
     rendered = render_openapi(settings)
     target = Path(args.output)
@@ -175,6 +213,21 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--unit", default=None, help="unit code")
     create_user.add_argument("--full-name", default=None)
     create_user.set_defaults(func=cmd_create_user)
+
+    user = sub.add_parser("user", help="change a user: set (roles, unit, active), password, revoke-tokens")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    user_set = user_sub.add_parser("set", help="change roles, unit, full name or whether the user is active")
+    user_set.add_argument("--username", required=True)
+    user_set.add_argument("--role", action="append", default=None, help="the new roles; repeat for several")
+    user_set.add_argument("--unit", default=None, help="unit code ('' clears it)")
+    user_set.add_argument("--full-name", default=None)
+    user_set.add_argument("--active", choices=["yes", "no"], default=None)
+    user_password = user_sub.add_parser("password", help="set a new password (the API's rules apply)")
+    user_password.add_argument("--username", required=True)
+    user_password.add_argument("--password", required=True)
+    user_revoke = user_sub.add_parser("revoke-tokens", help="refuse every token the user holds now")
+    user_revoke.add_argument("--username", required=True)
+    user.set_defaults(func=cmd_user)
 
     export = sub.add_parser("export-openapi", help="write openapi/openapi.json from the app")
     export.add_argument("--output", default=str(OPENAPI_PATH))

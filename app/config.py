@@ -39,13 +39,19 @@ class Settings(BaseSettings):
     )
     max_upload_mb: int = Field(default=50, ge=1)
     token_ttl_minutes: int = Field(default=480, ge=1)
-    auth_cache_seconds: float = Field(
-        default=5.0,
-        ge=0,
-        le=300,
-        description="How long a server process reuses the user it loaded for a bearer token (0: never). A "
-        "user deactivated or given other roles in the database keeps their old access for at most this long.",
-    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Wrong passwords for one username within the login window before further "
+        "attempts get 429 (the same for unknown usernames).")
+    login_max_failures_per_client: int = Field(
+        default=30, ge=1, description="Wrong passwords from one client address within the login window before "
+        "its further attempts get 429 (offices share addresses behind NAT: keep it well above the per-user limit).")
+    login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    login_hash_threads: int = Field(
+        default=2, ge=1, le=64, description="Password hashes computed at once per server process, on threads of "
+        "their own, so that a flood of logins cannot take the threads that serve documents.")
+    login_queue: int = Field(
+        default=32, ge=1, description="Logins waiting for a hashing thread per server process before further "
+        "ones get 503 with Retry-After.")
     db_pool_size: int = Field(default=10, ge=1)
     db_pre_ping: bool = Field(
         default=False,

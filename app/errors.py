@@ -14,10 +14,14 @@ class AppError(Exception):
     title: str = "Bad request"
     slug: str = "bad-request"
 
-    def __init__(self, detail: str, *, errors: list[dict[str, str]] | None = None, **extra: Any):
+    def __init__(
+        self, detail: str, *, errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
+        **extra: Any,
+    ):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        self.headers = headers  # e.g. Retry-After
         self.extra = extra
 
 
@@ -69,3 +73,14 @@ class PayloadTooLarge(AppError):
     status = 413
     title = "Payload too large"
     slug = "payload-too-large"
+
+
+class TooManyRequests(AppError):
+    """Throttled (the login): try again after ``retry_after`` seconds (the Retry-After header)."""
+
+    status = 429
+    title = "Too many requests"
+    slug = "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: int):
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})

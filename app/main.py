@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from app import __doc__ as description
 from app.api.limits import UploadSizeLimit
 from app.api.problems import install_problem_handlers, use_problem_media_type
-from app.api.recent_users import RecentUsers
+from app.api.login_gate import LoginGate
 from app.api.routes import (
     attachments,
     audit,
@@ -59,10 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         # Sync endpoints and dependencies run on this pool of threads.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         yield
+        application.state.login_gate.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
     app.state.statement_sessionmaker = make_sessionmaker(engine, per_statement=True)
     app.state.statement_read_sessionmaker = make_sessionmaker(engine, read_only=True, per_statement=True)
-    app.state.recent_users = RecentUsers(settings.auth_cache_seconds)
+    app.state.login_gate = LoginGate(threads=settings.login_hash_threads, queue=settings.login_queue)
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, organisation, documents, workflow, attachments, delegations, calendar, audit, reports):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -17,6 +19,22 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 ALGORITHM = "HS256"
 
 
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 256
+
+
+def password_problem(password: str, username: str) -> str | None:
+    """What is wrong with ``password`` as ``username``'s new password, or None: the one password
+    rule, for the API and the CLI alike."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"must be at least {PASSWORD_MIN_LENGTH} characters"
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"must be at most {PASSWORD_MAX_LENGTH} characters"
+    if password.casefold() == username.casefold() or len(set(password)) < 3:
+        return "is too easy to guess (the username, or too few different characters)"
+    return None
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -28,25 +46,45 @@ def verify_password(password: str, password_hash: str | None) -> bool:
     return _hasher.verify(password, password_hash)
 
 
-def issue_token(settings: Settings, username: str) -> str:
+# Seconds a token's ``iat`` may lie ahead of this server's clock (several servers' clocks differ).
+CLOCK_SKEW_SECONDS = 60
+
+
+def issue_token(settings: Settings, username: str, token_version: int) -> str:
+    """A bearer token: who (``sub``), under which token version (``ver``, app.models.User), its
+    own id (``jti``, for logout), when issued and until when (``settings.token_ttl_minutes``)."""
     now = datetime.now(timezone.utc)
-    claims = {"sub": username, "iat": now, "exp": now + timedelta(minutes=settings.token_ttl_minutes)}
+    claims = {"sub": username, "ver": token_version, "jti": secrets.token_urlsafe(16),
+              "iat": now, "exp": now + timedelta(minutes=settings.token_ttl_minutes)}
     return jwt.encode(claims, settings.signing_key(), algorithm=ALGORITHM)
 
 
 @dataclass(frozen=True)
 class TokenClaims:
     username: str
+    version: int
+    token_id: str
+    issued_at: float  # Unix time
     expires_at: float  # Unix time
 
 
 def read_token_claims(settings: Settings, token: str) -> TokenClaims | None:
-    """Who a valid, unexpired token names and until when, or None."""
+    """What a valid, unexpired token says, or None.
+
+    Besides the signature and the expiry: a token must say when it was issued and may live no
+    longer than ``settings.token_ttl_minutes`` from then (a token with an ``exp`` years ahead is
+    refused even though its signature is good), and must carry its version and id. Whether the
+    user still holds it (version, revocation, deactivation) is the database's answer
+    (app.services.accounts.user_for_token)."""
     try:
-        claims = jwt.decode(token, settings.signing_key(), algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
+        claims = jwt.decode(token, settings.signing_key(), algorithms=[ALGORITHM],
+                            options={"require": ["sub", "exp", "iat", "ver", "jti"]})
     except jwt.PyJWTError:
         return None
-    sub, exp = claims.get("sub"), claims.get("exp")
-    if not isinstance(sub, str) or not isinstance(exp, int | float):
+    sub, ver, jti, iat, exp = (claims.get(k) for k in ("sub", "ver", "jti", "iat", "exp"))
+    if not (isinstance(sub, str) and isinstance(jti, str) and len(jti) <= 64 and type(ver) is int
+            and isinstance(iat, int | float) and isinstance(exp, int | float)):
         return None
-    return TokenClaims(sub, float(exp))
+    if exp - iat > settings.token_ttl_minutes * 60 or iat > time.time() + CLOCK_SKEW_SECONDS:
+        return None
+    return TokenClaims(sub, ver, jti, float(iat), float(exp))

@@ -6,7 +6,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from app.api.recent_users import RecentUsers
 from app.db import make_sessionmaker
 from app.main import create_app
 from app.models import User
@@ -84,97 +83,19 @@ def _deactivate(engine, username: str) -> None:
 
 
 @contextmanager
-def _client_of_a_leaving_clerk(settings, engine, username: str, cache_seconds: float):
-    """An app whose auth cache keeps users ``cache_seconds``, its client, and an active clerk's headers."""
+def _client_of_a_leaving_clerk(settings, engine, username: str):
+    """An app of its own, its client, and an active clerk's headers."""
     _user_leaving(engine, username)
-    app = create_app(settings.model_copy(update={"auth_cache_seconds": cache_seconds}))
+    app = create_app(settings)
     with TestClient(app) as client:
         yield app, client, login(client, username)
 
 
-def test_a_deactivated_user_is_refused_at_once_without_the_cache(settings, engine):
-    with _client_of_a_leaving_clerk(settings, engine, "leaving_clerk", 0) as (app, client, headers):
+def test_a_user_deactivated_in_the_database_is_refused_on_the_next_request(settings, engine):
+    with _client_of_a_leaving_clerk(settings, engine, "leaving_clerk") as (app, client, headers):
         assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
         _deactivate(engine, "leaving_clerk")
         refused = client.get("/api/v1/auth/me", headers=headers)
         assert refused.status_code == 401
         assert refused.headers["content-type"] == "application/problem+json"
         assert client.post("/api/v1/auth/token", data={"username": "leaving_clerk", "password": PASSWORD}).status_code == 401
-        assert len(app.state.recent_users) == 0
-
-
-def test_the_cache_serves_a_token_for_its_window_only(settings, engine):
-    """Within the window the user loaded for a token is reused (a deactivation shows once it
-    ends, here forced by ``forget_all``); how the window ends is tested on ``RecentUsers`` below."""
-    with _client_of_a_leaving_clerk(settings, engine, "leaving_clerk_2", 60) as (app, client, headers):
-        assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
-        assert len(app.state.recent_users) == 1
-        _deactivate(engine, "leaving_clerk_2")
-        assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
-        app.state.recent_users.forget_all()
-        assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
-
-
-class _Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_recent_users_expire_after_the_window_and_never_outlive_the_token():
-    ticks, wall = _Clock(100.0), _Clock(1_000_000.0)
-    recent = RecentUsers(5, clock=ticks, wall_clock=wall)
-    someone, other = User(username="a"), User(username="b")
-    recent.put("token-a", someone, token_expires_at=wall.now + 3600, generation=0)
-    recent.put("token-b", other, token_expires_at=wall.now + 2, generation=0)  # the token expires first
-    ticks.now += 1.9
-    assert recent.get("token-a") is someone
-    assert recent.get("token-b") is other
-    ticks.now += 0.2
-    assert recent.get("token-b") is None
-    assert recent.get("token-a") is someone
-    ticks.now += 3
-    assert recent.get("token-a") is None
-    recent.put("token-c", someone, token_expires_at=wall.now - 1, generation=0)  # already expired
-    assert recent.get("token-c") is None
-    assert RecentUsers(0).get("x") is None
-
-
-def test_recent_users_stay_within_their_bound():
-    ticks = _Clock(0.0)
-    recent = RecentUsers(5, max_entries=3, clock=ticks, wall_clock=lambda: 0.0)
-    user = User(username="a")
-    for i in range(3):
-        recent.put(f"t{i}", user, token_expires_at=3600, generation=0)
-    ticks.now = 1
-    recent.put("t3", user, token_expires_at=3600, generation=0)  # full, nothing expired: the oldest goes
-    assert len(recent) == 3
-    assert recent.get("t0") is None
-    assert recent.get("t3") is user
-    ticks.now = 5.5  # t1 and t2 (kept at 0) have expired and make room; t3 (kept at 1) has not
-    recent.put("t4", user, token_expires_at=3600, generation=0)
-    assert len(recent) == 2
-    assert recent.get("t3") is user
-    assert recent.get("t4") is user
-
-
-def test_recent_users_refresh_moves_an_entry_to_the_newest_and_forget_all_refuses_stale_loads():
-    ticks = _Clock(0.0)
-    recent = RecentUsers(5, max_entries=2, clock=ticks, wall_clock=lambda: 0.0)
-    a, b, c = User(username="a"), User(username="b"), User(username="c")
-    recent.put("A", a, token_expires_at=3600, generation=0)
-    recent.put("B", b, token_expires_at=3600, generation=0)
-    recent.put("A", a, token_expires_at=3600, generation=0)  # refreshed: B is now the oldest
-    recent.put("C", c, token_expires_at=3600, generation=0)
-    assert recent.get("A") is a
-    assert recent.get("B") is None
-    assert recent.get("C") is c
-
-    loaded_before = recent.generation  # a lookup starts ...
-    recent.forget_all()  # ... the user changes and the cache is cleared ...
-    recent.put("A", a, token_expires_at=3600, generation=loaded_before)  # ... the stale user arrives
-    assert recent.get("A") is None
-    recent.put("A", a, token_expires_at=3600, generation=recent.generation)
-    assert recent.get("A") is a

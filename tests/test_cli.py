@@ -41,6 +41,47 @@ def test_create_user_then_log_in(settings, staff):
     assert bad_role.returncode == 1
 
 
+def test_the_user_commands_follow_the_api_rules_and_end_tokens(settings, staff, engine):
+    """``congvan user``: the API's password rule, and a change that holds from the next request."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    env = {**os.environ, "CONGVAN_DATA_DIR": str(settings.data_dir),
+           "CONGVAN_DATABASE_URL": settings.resolved_database_url}
+    short = run(["create-user", "--username", "cli_short", "--password", "short", "--role", "clerk"], env, check=False)
+    assert short.returncode == 1 and "at least 8 characters" in short.stderr
+    run(["create-user", "--username", "cli_clerk", "--password", "a long password", "--role", "clerk",
+         "--unit", "VP", "--full-name", "Lê Văn Thư"], env)
+    with TestClient(create_app(settings)) as client:
+        token = client.post("/api/v1/auth/token", data={"username": "cli_clerk", "password": "a long password"})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+        weak = run(["user", "password", "--username", "cli_clerk", "--password", "cli_clerk"], env, check=False)
+        assert weak.returncode == 1 and "too easy" in weak.stderr
+        out = run(["user", "set", "--username", "cli_clerk", "--role", "specialist", "--active", "no"], env)
+        assert "specialist" in out.stdout and "inactive" in out.stdout
+        assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
+        run(["user", "set", "--username", "cli_clerk", "--active", "yes"], env)
+        run(["user", "password", "--username", "cli_clerk", "--password", "another long one"], env)
+        again = client.post("/api/v1/auth/token", data={"username": "cli_clerk", "password": "another long one"})
+        headers = {"Authorization": f"Bearer {again.json()['access_token']}"}
+        assert client.get("/api/v1/auth/me", headers=headers).json()["roles"] == ["specialist"]
+        run(["user", "revoke-tokens", "--username", "cli_clerk"], env)
+        assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
+        log = client.get("/api/v1/audit/security-events", params={"username": "cli_clerk", "limit": 50},
+                         headers=login_admin(client))
+        assert {e["actor"] for e in log.json()["items"] if e["kind"] != "login_succeeded"} >= {"(cli)"}
+    missing = run(["user", "revoke-tokens", "--username", "nobody-at-all"], env, check=False)
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def login_admin(client) -> dict[str, str]:
+    from tests.conftest import login
+
+    return login(client, "admin")
+
+
 def test_export_openapi_check_detects_drift(tmp_path, fresh_env):
     target = tmp_path / "spec.json"
     run(["export-openapi", "--output", str(target)], fresh_env)

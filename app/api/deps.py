@@ -11,13 +11,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from app.api.recent_users import RecentUsers
 from app.config import Settings
 from app.errors import Forbidden, NotAuthenticated
 from app.models import User
 from app.models.base import utcnow
-from app.security import read_token_claims
-from app.services.organisation import get_user
+from app.security import TokenClaims, read_token_claims
+from app.services.accounts import user_for_token
 from app.workflow.vocabulary import Role
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -72,37 +71,32 @@ StatementSessionDep = Annotated[Session, Depends(get_statement_session)]
 async def get_current_user(
     request: Request, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
-    """The token's user, with unit and roles.
-
-    A token seen in the last few seconds gets the user loaded for it then (``RecentUsers``),
-    with no thread hand-off and no query; otherwise the user is loaded on a worker thread.
-    """
+    """The token's user, with unit and roles, checked against the database on every request
+    (app.services.accounts.user_for_token): a deactivation, a role change or a revocation made
+    by any server process holds from the next request on. The claims are kept on
+    ``request.state.token_claims`` (logout revokes this token)."""
     if not token:
         raise NotAuthenticated("a bearer token is required; get one from POST /api/v1/auth/token")
-    recent: RecentUsers = request.app.state.recent_users
-    user = recent.get(token)
-    if user is None:
-        user = await run_in_threadpool(_authenticate, request, settings, token, recent)
+    claims = read_token_claims(settings, token)
+    if claims is None:
+        raise NotAuthenticated("the token is invalid or expired")
+    user = await run_in_threadpool(_authenticate, request, claims)
+    request.state.token_claims = claims
     return user
 
 
-def _authenticate(request: Request, settings: Settings, token: str, recent: RecentUsers) -> User:
-    """Check the token and load its user in a short read-only session of its own.
+def _authenticate(request: Request, claims: TokenClaims) -> User:
+    """Load the token's user in a short read-only session of its own.
 
     Not the request's session: on SQLite that one takes the write lock when it begins, and
     FastAPI runs the endpoint on another worker thread than this; a lock taken here would be
     held while the request waits for a free thread, which under load are all waiting for that
     lock. One statement, outside a transaction on PostgreSQL.
     """
-    generation = recent.generation
-    claims = read_token_claims(settings, token)
-    user = None
-    if claims:
-        with request.app.state.statement_read_sessionmaker() as session:
-            user = get_user(session=session, username=claims.username)
-    if claims is None or user is None or not user.is_active:
+    with request.app.state.statement_read_sessionmaker() as session:
+        user = user_for_token(session=session, claims=claims)
+    if user is None:
         raise NotAuthenticated("the token is invalid or expired")
-    recent.put(token, user, token_expires_at=claims.expires_at, generation=generation)
     return user
 
 
@@ -123,6 +117,14 @@ def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
 
 AdminUser = Annotated[User, Depends(require_roles(Role.admin))]
 ClerkUser = Annotated[User, Depends(require_roles(Role.clerk))]
+
+
+async def client_address(request: Request) -> str | None:
+    """The caller's address as the server sees it (behind a proxy: run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else None
+
+
+Client = Annotated[str | None, Depends(client_address)]
 
 
 async def request_time() -> datetime:

@@ -58,6 +58,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+        if exc.headers:
+            headers = {**(headers or {}), **exc.headers}
         return problem_response(
             exc.status, slug=exc.slug, title=exc.title, detail=exc.detail, errors=exc.errors, headers=headers, **exc.extra
         )

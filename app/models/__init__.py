@@ -4,6 +4,7 @@ from app.models.base import Base
 from app.models.documents import Assignment, Attachment, DocumentEvent, IdempotencyKey, IncomingDocument
 from app.models.organisation import Unit, User, UserRole
 from app.models.registers import Register, RegisterClerk, RegisterCounter
+from app.models.security import RevokedToken, SecurityEvent
 from app.models.reports import Appendix, AppendixGroup, IndicatorRecord, ProjectRecord, Report, TableRow
 from app.models.workflow import CalendarOverride, Delegation
 
@@ -24,6 +25,8 @@ __all__ = [
     "RegisterClerk",
     "RegisterCounter",
     "Report",
+    "RevokedToken",
+    "SecurityEvent",
     "TableRow",
     "Unit",
     "User",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -96,3 +96,15 @@ class DocumentAsOf(Schema):
     due_date: date | None
     events_applied: int
     assignments: list[AssignmentAsOf]
+
+
+class SecurityEventOut(Schema):
+    id: int
+    at: datetime
+    kind: str = Field(description="login_succeeded, login_failed, login_locked, logout, tokens_revoked, "
+                      "user_created, user_changed, password_changed, password_reset, delegation_created, "
+                      "delegation_revoked")
+    username: str | None = Field(description="Whom it is about (as typed, for a failed login)")
+    actor: str | None = Field(description="Who did it, when someone else did (an admin)")
+    client: str | None = Field(description="The client address the request came from")
+    data: dict[str, Any]

@@ -47,6 +47,23 @@ class UserIn(Schema):
     roles: list[Role] = Field(min_length=1)
 
 
+class UserPatch(Schema):
+    """An admin's change of a user: only the fields sent change (``unit_code: null`` clears it)."""
+
+    full_name: Name | None = None
+    unit_code: Code | None = None
+    roles: list[Role] | None = Field(default=None, min_length=1)
+    active: bool | None = Field(default=None, description="false: the user can no longer log in, and every "
+                                "token they hold is refused from the next request on")
+
+
+class PasswordChange(Schema):
+    current_password: Annotated[str, StringConstraints(max_length=256)] | None = Field(
+        default=None, description="Required when you change your own password", json_schema_extra={"writeOnly": True})
+    new_password: Annotated[str, StringConstraints(min_length=8, max_length=256)] = Field(
+        json_schema_extra={"writeOnly": True})
+
+
 class UserOut(Schema):
     username: str
     full_name: str

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Register, RegisterClerk, Unit, User, UserRole
-from app.security import hash_password, verify_password
+from app.security import hash_password, password_problem
+from app.services import security_log
 from app.workflow.vocabulary import Role
 
 DEFAULT_REGISTER_CODE = "main"
@@ -63,9 +64,12 @@ def create_user(
     roles: Iterable[Role | str],
     full_name: str | None = None,
     unit_code: str | None = None,
+    created_by: str | None = None,
 ) -> User:
     if get_user(session=session, username=username) is not None:
         raise Conflict(f"user '{username}' already exists")
+    if (problem := password_problem(password, username)) is not None:
+        raise ValidationFailed("password", problem)
     role_set = sorted({Role(r).value for r in roles})
     if not role_set:
         raise ValidationFailed("roles", "at least one role is required")
@@ -79,14 +83,8 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    return user
-
-
-def authenticate(*, session: Session, username: str, password: str) -> User | None:
-    user = get_user(session=session, username=username)
-    ok = verify_password(password, user.password_hash if user else None)
-    if not ok or user is None or not user.is_active:
-        return None
+    security_log.record(session, "user_created", username=user.username, actor=created_by, roles=role_set,
+                        unit_code=unit_code)
     return user
 
 

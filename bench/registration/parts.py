@@ -25,6 +25,7 @@ from app.db import make_engine, make_sessionmaker
 from app.models.base import utcnow
 from app.schemas.documents import DocumentCreate
 from app.security import issue_token, read_token_claims
+from app.services.accounts import user_for_token
 from app.services import documents as svc
 from app.services.organisation import get_register, get_user
 from app.services.workflow import identities_for
@@ -74,13 +75,13 @@ def measure(settings: Settings, calls: int, repeats: int) -> list[tuple[str, flo
     engine = make_engine(settings)
     reading = make_sessionmaker(engine, read_only=True, per_statement=True)
     writing = make_sessionmaker(engine, per_statement=True)
-    token = issue_token(settings, CLERK)
+    token = issue_token(settings, CLERK, 0)
     document_date = date.today() - timedelta(days=7)
     seq = iter(range(1, 10**9))
 
     def authenticate():  # noqa: ANN202
         with reading() as session:
-            return get_user(session=session, username=read_token_claims(settings, token).username)
+            return user_for_token(session=session, claims=read_token_claims(settings, token))
 
     clerk = authenticate()
     body = DocumentCreate.model_validate(document_body(1, 0, document_date))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, fields
 from datetime import date
 from typing import Annotated, Literal
@@ -23,10 +24,12 @@ from app.api.tabular import (
 from app.errors import ValidationFailed
 from app.models import User
 from app.schemas import audit as schemas
-from app.schemas.common import CleanText, InputDate
+from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, CleanText, InputDate, Page
 from app.services.audit import figures, register_book, timeline
 from app.services.audit.scope import AuditPeriod
+from app.services import security_log
 from app.services.calendar import load_calendar
+from app.services.documents import local_day_bounds
 from app.services.documents import get_visible_document
 from app.workflow.vocabulary import Role
 
@@ -179,3 +182,40 @@ def register_book_export(
         media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": attachment_disposition(f"{name}.xlsx")},
     )
+
+
+SecurityReader = Annotated[User, Depends(require_roles(Role.auditor, Role.admin))]
+SECURITY_COLUMNS = ("id", "at", "kind", "username", "actor", "client", "data")
+
+
+@router.get("/security-events", name="audit-security-events", response_model=Page[schemas.SecurityEventOut],
+            responses=CSV_RESPONSE)
+def security_events(
+    _reader: SecurityReader, session: SessionDep, settings: SettingsDep,
+    username: Annotated[CleanText | None, Query(max_length=64)] = None,
+    kind: Annotated[Literal[security_log.KINDS] | None, Query()] = None,  # type: ignore[valid-type]
+    date_from: Annotated[InputDate | None, Query(alias="from", description="First day (local)")] = None,
+    date_to: Annotated[InputDate | None, Query(alias="to", description="Last day (local)")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT32)] = 0,
+    output: Format = "json",
+) -> Page[schemas.SecurityEventOut] | Response:
+    """The security log, newest first: logins and their failures, lockouts, logouts, token
+    revocations, user and role changes, password changes and resets, delegations. Admins and
+    auditors. CSV (``format=csv``) has every matching entry, not a page."""
+    if date_from and date_to and date_to < date_from:
+        raise ValidationFailed("to", "must not be before 'from'")
+    filters = security_log.EventFilters(
+        username=username, kind=kind,
+        since=local_day_bounds(date_from, settings.tz)[0] if date_from else None,
+        until=local_day_bounds(date_to, settings.tz)[1] if date_to else None,
+    )
+    if output == "csv":
+        rows, _total = security_log.list_events(session=session, filters=filters, limit=MAX_INT32, offset=0)
+        return csv_response(SECURITY_COLUMNS, ([e.id, e.at.astimezone(settings.tz).isoformat(), e.kind, e.username,
+                                                e.actor, e.client, json.dumps(e.data, ensure_ascii=False)]
+                                               for e in rows), "security-events.csv")
+    rows, total = security_log.list_events(session=session, filters=filters, limit=limit, offset=offset)
+    items = [schemas.SecurityEventOut(id=e.id, at=e.at.astimezone(settings.tz), kind=e.kind, username=e.username,
+                                      actor=e.actor, client=e.client, data=e.data) for e in rows]
+    return Page(items=items, total=total, limit=limit, offset=offset)

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Response
 
-from app.api.deps import AdminUser, CurrentUser, SessionDep, require_roles
+from app.api.deps import AdminUser, Client, CurrentUser, SessionDep, require_roles
 from app.api.problems import error_responses
 from app.models import Register, Unit, User
-from app.schemas.organisation import RegisterIn, RegisterOut, UnitIn, UnitOut, UserIn, UserOut
+from app.schemas.organisation import (
+    PasswordChange,
+    RegisterIn,
+    RegisterOut,
+    UnitIn,
+    UnitOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+from app.services import accounts
 from app.services import organisation as org
 from app.workflow.vocabulary import Role
 
@@ -49,7 +59,7 @@ def list_users(_admin: AdminUser, session: SessionDep) -> list[UserOut]:
 
 
 @router.post("/users", name="users-create", status_code=201, response_model=UserOut, responses=error_responses(409, 422))
-def create_user(body: UserIn, _admin: AdminUser, session: SessionDep) -> UserOut:
+def create_user(body: UserIn, admin: AdminUser, session: SessionDep) -> UserOut:
     user = org.create_user(
         session=session,
         username=body.username,
@@ -57,10 +67,51 @@ def create_user(body: UserIn, _admin: AdminUser, session: SessionDep) -> UserOut
         roles=body.roles,
         full_name=body.full_name,
         unit_code=body.unit_code,
+        created_by=admin.username,
     )
     body = user_out(user)
     session.commit()
     return body
+
+
+Username = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.patch("/users/{username}", name="users-update", response_model=UserOut, responses=error_responses(404, 409, 422))
+def update_user(username: Username, body: UserPatch, admin: AdminUser, session: SessionDep, client: Client) -> UserOut:
+    """Change a user's name, unit, roles or whether they are active. It holds from the user's next
+    request, in every server process; deactivating also ends every token they hold."""
+    sent = body.model_fields_set
+    changes = accounts.UserChanges(
+        full_name=body.full_name, unit_code=body.unit_code, clear_unit="unit_code" in sent and body.unit_code is None,
+        roles=body.roles, active=body.active,
+    )
+    user = accounts.update_user(session=session, admin=accounts.Operator.of(admin), username=username, changes=changes, client=client)
+    out = user_out(user)
+    session.commit()
+    return out
+
+
+@router.post("/users/{username}/password", name="users-password", status_code=204,
+             responses=error_responses(404, 422))
+def set_password(
+    username: Username, body: PasswordChange, user: CurrentUser, session: SessionDep, client: Client
+) -> Response:
+    """Your own password (with ``current_password``), or an admin's reset of anyone's. Every token
+    of that user ends, the caller's own included: log in again with the new password."""
+    accounts.set_password(session=session, actor=accounts.Operator.of(user), username=username, new_password=body.new_password,
+                          current_password=body.current_password, client=client)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/users/{username}/revoke-tokens", name="users-revoke-tokens", status_code=204,
+             responses=error_responses(404))
+def revoke_tokens(username: Username, admin: AdminUser, session: SessionDep, client: Client) -> Response:
+    """End every token the user holds now (a lost phone, a shared password): they log in again."""
+    accounts.revoke_tokens(session=session, admin=accounts.Operator.of(admin), username=username, client=client)
+    session.commit()
+    return Response(status_code=204)
 
 
 def register_out(session: SessionDep, register: Register) -> RegisterOut:
