@@ -14,7 +14,7 @@ import unicodedata
 from pypdf import PdfReader
 
 from tests.conftest import document_body
-from tests.workflow_helpers import DOCS, act, document_in, events
+from tests.workflow_helpers import AROUND_TODAY, DOCS, act, document_in, events
 
 SEED_ISSUER = "Ban chỉ đạo chương trình CNTT tỉnh Bình Dương"
 PROPOSAL = "B/có: A. Hồng - Thủ trưởng"
@@ -191,7 +191,7 @@ def test_slip_renderings_follow_the_json_routes_access_rules(client, as_user):
 
 def test_a_delegated_direction_is_signed_with_the_delegating_leader(client, as_user):
     response = client.post("/api/v1/delegations", json={
-        "delegate_username": "office_leader", "starts_on": "2000-01-01", "ends_on": "2099-12-31"},
+        "delegate_username": "office_leader", **AROUND_TODAY},
         headers=as_user("leader"))
     assert response.status_code == 201, response.text
     doc = document_in(client, as_user, "leadership_review")

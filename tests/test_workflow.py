@@ -11,7 +11,7 @@ from app.models import Assignment
 from app.services import organisation as org
 from app.workflow.vocabulary import Role
 from tests.conftest import PASSWORD
-from tests.workflow_helpers import DOCS, act, document_in, events, register
+from tests.workflow_helpers import AROUND_TODAY, DOCS, act, document_in, events, register
 
 
 def test_seed_route_end_to_end(client, as_user):
@@ -147,8 +147,8 @@ def test_two_leaders_directing_at_once_one_wins(live_servers, client, as_user, e
 
 def test_delegate_acts_on_behalf_of_the_leader(client, as_user):
     response = client.post("/api/v1/delegations", json={
-        "delegate_username": "office_leader", "starts_on": "2000-01-01", "ends_on": "2099-12-31",
-        "note": "Ủy quyền khi đi công tác"}, headers=as_user("leader"))
+        "delegate_username": "office_leader", **AROUND_TODAY, "note": "Ủy quyền khi đi công tác"},
+        headers=as_user("leader"))
     assert response.status_code == 201, response.text
     delegation = response.json()
     doc = document_in(client, as_user, "leadership_review")
@@ -270,3 +270,65 @@ def test_work_list_shows_whose_move_it_is(client, as_user):
         assert act(client, as_user, doc["id"], "clerk", "recall").status_code == 200
     for username in ("clerk", "office_leader", "unit_leader_vp", "unit_leader_ttd", "specialist"):
         assert work(username) == set()
+
+
+def _delegate(client, as_user, delegator: str, delegate: str, **body):
+    return client.post("/api/v1/delegations", json={"delegate_username": delegate, **AROUND_TODAY, **body},
+                       headers=as_user(delegator))
+
+
+def test_a_delegation_names_the_roles_it_lends_and_lasts_at_most_a_year(client, as_user, engine):
+    lent = _delegate(client, as_user, "office_leader", "unit_leader_vp")
+    assert lent.status_code == 201 and lent.json()["roles"] == ["office_leader"]
+    for body, field in [({"roles": ["leader"]}, "roles"),  # not held
+                        ({"roles": ["clerk"]}, "roles"),
+                        ({"starts_on": "2026-01-01", "ends_on": "2027-01-01"}, "ends_on"),  # 367 days
+                        ({"starts_on": "2026-01-02", "ends_on": "2026-01-01"}, "ends_on")]:
+        refused = _delegate(client, as_user, "office_leader", "unit_leader_vp", **body)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field, (body, refused.text)
+    assert _delegate(client, as_user, "office_leader", "unit_leader_vp", starts_on="2028-01-01",
+                     ends_on="2028-12-31").status_code == 201  # 366 days, a leap year
+    # Not to a deactivated user.
+    with make_sessionmaker(engine)() as session:
+        org.create_user(session=session, username="gone_clerk", password=PASSWORD, roles=[Role.clerk], unit_code="VP")
+        session.commit()
+    admin = as_user("admin")
+    assert client.patch("/api/v1/users/gone_clerk", json={"active": False}, headers=admin).status_code == 200
+    assert _delegate(client, as_user, "leader", "gone_clerk").status_code == 422
+
+
+def test_lent_authority_is_only_what_was_lent(client, as_user, engine):
+    """A leader who is also a unit leader lends only the unit leader's part: the delegate may not direct."""
+    with make_sessionmaker(engine)() as session:
+        org.create_user(session=session, username="two_hats", password=PASSWORD,
+                        roles=[Role.leader, Role.unit_leader], unit_code="VP")
+        session.commit()
+    assert _delegate(client, as_user, "two_hats", "auditor", roles=["unit_leader"]).status_code == 201
+    doc = document_in(client, as_user, "leadership_review")
+    seen = client.get(f"{DOCS}/{doc['id']}", headers=as_user("auditor")).json()
+    assert seen["allowed_actions"] == []
+    assert act(client, as_user, doc["id"], "auditor", "direct").status_code == 403
+    # Lent whole, the same delegation would let the auditor direct as the leader.
+    assert _delegate(client, as_user, "two_hats", "auditor").json()["roles"] == ["leader", "unit_leader"]
+    assert "direct" in client.get(f"{DOCS}/{doc['id']}", headers=as_user("auditor")).json()["allowed_actions"]
+
+
+def test_whoever_registered_a_document_cannot_direct_it_by_delegation(client, as_user):
+    """The finding: a clerk holding an office leader's delegation submitted, then directed, their own document."""
+    assert _delegate(client, as_user, "office_leader", "clerk").status_code == 201
+    own = register(client, as_user)  # registered by the clerk
+    assert act(client, as_user, own["id"], "clerk", "submit").status_code == 200
+    seen = client.get(f"{DOCS}/{own['id']}", headers=as_user("clerk")).json()
+    assert not {"propose", "direct", "return"} & set(seen["allowed_actions"])
+    refused = act(client, as_user, own["id"], "clerk", "direct")
+    assert refused.status_code == 403
+    work = client.get(DOCS, params={"awaiting_me": True}, headers=as_user("clerk")).json()
+    assert own["id"] not in {d["id"] for d in work["items"]}
+    # Someone else's registration the clerk may decide on with the office leader's authority.
+    other = register(client, as_user, clerk="secret_clerk")
+    assert act(client, as_user, other["id"], "secret_clerk", "submit").status_code == 200
+    assert other["id"] in {d["id"] for d in client.get(DOCS, params={"awaiting_me": True},
+                                                         headers=as_user("clerk")).json()["items"]}
+    directed = act(client, as_user, other["id"], "clerk", "direct")
+    assert directed.status_code == 200, directed.text
+    assert (events(client, as_user, other["id"])[-1]["on_behalf_of"]) == "office_leader"

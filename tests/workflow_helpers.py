@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 
 from tests.conftest import document_body
 
 DOCS = "/api/v1/incoming-documents"
 _serial = itertools.count(1)
+
+# A delegation's dates around today, within the year a delegation may last.
+AROUND_TODAY = {"starts_on": (date.today() - timedelta(days=30)).isoformat(),
+                "ends_on": (date.today() + timedelta(days=300)).isoformat()}
 
 # A valid request body for each action, as the seed's slip would have it.
 ACTION_BODIES: dict[str, dict] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -45,6 +45,8 @@ class Delegation(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The delegator's roles it lends (app.workflow.delegation), e.g. ["office_leader"].
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     delegator: Mapped[User] = relationship(foreign_keys=[delegator_id], lazy="joined")
     delegate: Mapped[User] = relationship(foreign_keys=[delegate_id], lazy="joined")

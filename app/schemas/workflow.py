@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from app.schemas.common import Code, Schema, text
 from app.workflow.requirements import direction_problem
-from app.workflow.vocabulary import AssignmentRole
+from app.workflow.vocabulary import AssignmentRole, Role
 
 Comment = text(2000, required=False)
 RequiredComment = text(2000)
@@ -154,14 +154,11 @@ class EventOut(Schema):
 class DelegationIn(Schema):
     delegate_username: str
     starts_on: date
-    ends_on: date
+    ends_on: date = Field(description="At most a year: before the same day a year after starts_on")
+    roles: list[Role] | None = Field(
+        default=None, min_length=1,
+        description="Which of your roles to lend (leader, office_leader, unit_leader); default: every one you hold")
     note: text(500, required=False) | None = None
-
-    @model_validator(mode="after")
-    def _range(self) -> DelegationIn:
-        if self.ends_on < self.starts_on:
-            raise ValueError("ends_on must not be before starts_on")
-        return self
 
 
 class DelegationOut(Schema):
@@ -170,5 +167,6 @@ class DelegationOut(Schema):
     delegate: str
     starts_on: date
     ends_on: date
+    roles: list[Role]
     note: str | None
     revoked: bool

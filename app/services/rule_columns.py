@@ -7,6 +7,7 @@ Nothing here decides anything; it only hands the rules their columns and facts.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, inspect, select
 from sqlalchemy.orm import aliased
@@ -16,6 +17,9 @@ from app.workflow import deadlines
 from app.workflow.deadlines import AssignmentColumns, DocumentColumns, Part
 from app.workflow.permissions import Actor, AssignmentView
 from app.workflow.worklist import TurnFacts, WorkDocumentColumns
+
+if TYPE_CHECKING:
+    from app.services.delegations import Standing
 
 
 def assignments() -> AssignmentColumns:
@@ -40,7 +44,7 @@ def proposed_to(document_id: ColumnElement) -> ColumnElement:
 def work_document() -> WorkDocumentColumns:
     return WorkDocumentColumns(
         IncomingDocument.id, IncomingDocument.state, IncomingDocument.confidentiality,
-        proposed_to(IncomingDocument.id),
+        proposed_to(IncomingDocument.id), IncomingDocument.created_by_id,
     )
 
 
@@ -56,8 +60,10 @@ def overdue_sql(today: date) -> ColumnElement[bool]:
     return deadlines.is_past_sql(IncomingDocument.overdue_after, today)
 
 
-def actor_of(user: User) -> Actor:
-    return Actor(user_id=user.id, roles=user.roles, unit_id=user.unit_id, username=user.username)
+def actor_of(user: User | Standing) -> Actor:
+    """The acting identity of a user, or of a delegator as lent to someone (``Standing.lent_to``)."""
+    return Actor(user_id=user.id, roles=user.roles, unit_id=user.unit_id, username=user.username,
+                 lent_to=getattr(user, "lent_to", None))
 
 
 def parts(document: IncomingDocument) -> list[Part]:
@@ -69,4 +75,5 @@ def assignment_views(document: IncomingDocument) -> list[AssignmentView]:
 
 
 def turn_facts(document: IncomingDocument, proposed_to_username: str | None) -> TurnFacts:
-    return TurnFacts(document.state, document.confidentiality, proposed_to_username, assignment_views(document))
+    return TurnFacts(document.state, document.confidentiality, proposed_to_username, assignment_views(document),
+                     registered_by=document.created_by_id)

@@ -26,13 +26,19 @@ KINDS = (
 )
 
 
+def subject(name: str | None) -> str | None:
+    """A name as the log keeps it (and the throttle looks it up): at most 64 characters, NUL
+    (which PostgreSQL cannot store) as U+FFFD; a name typed at the login may be anything."""
+    return (name or "").replace("\x00", "\ufffd")[:64] or None
+
+
 def record(
     session: Session, kind: str, *, username: str | None, actor: str | None = None, client: str | None = None,
     at: datetime | None = None, **data: Any,
 ) -> None:
     assert kind in KINDS, kind
-    session.add(SecurityEvent(at=at or utcnow(), kind=kind, username=(username or "")[:64] or None,
-                              actor=actor, client=(client or "")[:64] or None, data=data))
+    session.add(SecurityEvent(at=at or utcnow(), kind=kind, username=subject(username), actor=subject(actor),
+                              client=subject(client), data=data))
 
 
 @dataclass(frozen=True)

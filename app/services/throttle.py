@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import SecurityEvent
+from app.services import security_log
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class LoginPolicy:
 def retry_after(*, session: Session, policy: LoginPolicy, username: str, client: str | None, now: datetime) -> int | None:
     """Seconds until ``username`` may try from ``client`` again, or None: they may now."""
     start = now - policy.window
+    username, client = security_log.subject(username) or "", security_log.subject(client)
     last_success = (
         select(func.max(SecurityEvent.at))
         .where(SecurityEvent.username == username, SecurityEvent.kind == "login_succeeded", SecurityEvent.at >= start)

@@ -29,7 +29,7 @@ from app.schemas.workflow import (
 from app.services.access import visible_documents
 from app.services import deadline_marks
 from app.services.calendar import load_calendar
-from app.services.delegations import delegators_for
+from app.services.delegations import Standing, delegators_for
 from app.services.organisation import get_user
 from app.services.rule_columns import actor_of, assignment_views
 from app.workflow.machine import InvalidTransition, assignment_after, document_after
@@ -44,7 +44,7 @@ class Identity:
 
     actor: Actor
     user: User
-    on_behalf_of: User | None
+    on_behalf_of: Standing | None
 
 
 def identities_for(*, session: Session, user: User, today: date) -> list[Identity]:
@@ -53,7 +53,8 @@ def identities_for(*, session: Session, user: User, today: date) -> list[Identit
 
 
 def actions_for(identities: list[Identity], document: IncomingDocument) -> list[str]:
-    return allowed_actions([i.actor for i in identities], document.state, assignment_views(document))
+    return allowed_actions([i.actor for i in identities], document.state, assignment_views(document),
+                           registered_by=document.created_by_id)
 
 
 def _choose_identity(
@@ -73,6 +74,7 @@ def _choose_identity(
                 document.state,
                 views,
                 assignment_id if request.action != "extend" else None,
+                registered_by=document.created_by_id,
             )
             return identity, target
         except (NotPermitted, InvalidTransition) as exc:

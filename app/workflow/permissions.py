@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.workflow.delegation import barred_by_registration
 from app.workflow.machine import (
     ASSIGNMENT_MACHINE,
     DOCUMENT_MACHINE,
@@ -36,6 +37,7 @@ class Actor:
     roles: frozenset[str]
     unit_id: int | None
     username: str | None = None  # the work list matches the leader a proposal names by username
+    lent_to: int | None = None  # lent authority: the user who holds it (app.workflow.delegation)
 
 
 @dataclass(frozen=True)
@@ -113,10 +115,12 @@ def authorize(
     state: str,
     assignments: Sequence[AssignmentView],
     assignment_id: int | None = None,
+    registered_by: int | None = None,
 ) -> AssignmentView | None:
     """Check one identity; return the target assignment for unit-level actions.
 
-    Raises NotPermitted (403) or InvalidTransition (409).
+    ``registered_by`` is the user who registered the document: lent authority does not let them
+    decide on it (app.workflow.delegation). Raises NotPermitted (403) or InvalidTransition (409).
     """
     if action not in ACTION_ROLES:
         raise InvalidTransition(f"unknown action '{action}'")
@@ -127,6 +131,8 @@ def authorize(
     if action not in UNIT_ACTIONS:
         if not _may_on_document(action, actor, state):
             raise NotPermitted(f"you may not '{action}' a document that is '{state}'")
+        if barred_by_registration(action, actor.lent_to, registered_by):
+            raise NotPermitted(f"you registered this document: you may not '{action}' it with authority lent to you")
         return None
     assignment = target_assignment(action, actor, assignments, assignment_id)
     if assignment is None or not _may_on_assignment(action, actor, assignment):
@@ -136,13 +142,15 @@ def authorize(
     return assignment
 
 
-def allowed_actions(actors: Sequence[Actor], state: str, assignments: Sequence[AssignmentView]) -> list[str]:
+def allowed_actions(
+    actors: Sequence[Actor], state: str, assignments: Sequence[AssignmentView], registered_by: int | None = None,
+) -> list[str]:
     """The actions any of ``actors`` (a user and the leaders they stand in for) may take now."""
     allowed = []
     for action in USER_ACTIONS:
         for actor in actors:
             try:
-                authorize(action, actor, state, assignments)
+                authorize(action, actor, state, assignments, registered_by=registered_by)
             except (NotPermitted, InvalidTransition):
                 continue
             allowed.append(action)

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 
 from app.workflow.deadlines import AssignmentColumns, Assignments
+from app.workflow.delegation import DECIDING_ACTIONS
 from app.workflow.machine import ASSIGNMENT_MACHINE, DOCUMENT_MACHINE, InvalidTransition
 from app.workflow.permissions import Actor, AssignmentView, NotPermitted, authorize
 from app.workflow.vocabulary import AssignmentRole, AssignmentState, Confidentiality, DocumentState, Role
@@ -55,6 +56,7 @@ class TurnFacts:
     confidentiality: str
     proposed_to: str | None
     assignments: Sequence[AssignmentView]
+    registered_by: int | None = None  # lent authority does not decide on its holder's own registrations
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,8 @@ def turns(actor: Actor, facts: TurnFacts) -> list[Turn]:
     held = []
     for turn in _candidates(actor, facts):
         try:
-            authorize(turn.action, actor, facts.state, facts.assignments, turn.assignment_id)
+            authorize(turn.action, actor, facts.state, facts.assignments, turn.assignment_id,
+                      registered_by=facts.registered_by)
         except (NotPermitted, InvalidTransition):
             continue
         held.append(turn)
@@ -119,6 +122,7 @@ class WorkDocumentColumns:
     state: ColumnElement
     confidentiality: ColumnElement
     proposed_to: ColumnElement
+    registered_by: ColumnElement
 
 
 def on_work_list_sql(
@@ -140,15 +144,23 @@ def _actor_sql(actor: Actor, document: WorkDocumentColumns, assignments: Assignm
     clauses: list[ColumnElement[bool]] = []
     if Role.clerk in roles:
         clauses.append(_in(state, sources(DOCUMENT_MACHINE, "submit") | sources(DOCUMENT_MACHINE, "archive")))
+    # The review turns are all deciding ones (propose, direct, return): lent authority does not
+    # hold them on a document its holder registered (app.workflow.delegation).
+    deciding: list[ColumnElement[bool]] = []
     if Role.office_leader in roles:
-        clauses.append(state == S.office_review.value)
+        deciding.append(state == S.office_review.value)
     if Role.leader in roles:
-        clauses.append(and_(state == S.office_review.value,
-                            document.confidentiality != Confidentiality.normal.value))
+        deciding.append(and_(state == S.office_review.value,
+                             document.confidentiality != Confidentiality.normal.value))
         # Proposed to this leader, or to none (one evaluation of the subquery, not two).
         named = (document.proposed_to.is_(None) if actor.username is None
                  else func.coalesce(document.proposed_to, actor.username) == actor.username)
-        clauses.append(and_(state == S.leadership_review.value, named))
+        deciding.append(and_(state == S.leadership_review.value, named))
+    if deciding and actor.lent_to is not None:
+        assert {"propose", "direct", "return"} <= DECIDING_ACTIONS
+        clauses.append(and_(or_(*deciding), document.registered_by != actor.lent_to))
+    else:
+        clauses += deciding
     clauses.append(_parts_sql(actor, document, assignments))
     return or_(*clauses) if clauses else false()
 

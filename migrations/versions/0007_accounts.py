@@ -1,4 +1,4 @@
-"""accounts: token versions, revoked tokens, the security log
+"""accounts: token versions, revoked tokens, the security log, the roles a delegation lends
 
 Revision ID: 0007
 Revises: 0006
@@ -8,6 +8,8 @@ Create Date: 2026-12-02
 ``revoked_tokens`` (logout) and ``security_events`` (the append-only security log, also what the
 login throttle counts). On PostgreSQL a trigger makes the log append-only, as for document_events.
 Tokens issued before this revision carry no version and are refused: users log in again.
+``delegations.roles``: what each delegation lends (app.workflow.delegation); an existing one lends
+what it lent before, every lendable role its delegator holds now.
 """
 
 from __future__ import annotations
@@ -23,9 +25,27 @@ branch_labels = None
 depends_on = None
 
 
+LENDABLE = ('leader', 'office_leader', 'unit_leader')
+
+
 def upgrade() -> None:
     with op.batch_alter_table('users') as batch:
         batch.add_column(sa.Column('token_version', sa.Integer(), nullable=False, server_default='0'))
+    with op.batch_alter_table('delegations') as batch:
+        batch.add_column(sa.Column('roles', sa.JSON(), nullable=True))
+    bind = op.get_bind()
+    delegations = sa.table('delegations', sa.column('id', sa.Integer), sa.column('delegator_id', sa.Integer),
+                           sa.column('roles', sa.JSON))
+    user_roles = sa.table('user_roles', sa.column('user_id', sa.Integer), sa.column('role', sa.String))
+    held: dict[int, list[str]] = {}
+    for user_id, role in bind.execute(sa.select(user_roles.c.user_id, user_roles.c.role)
+                                      .where(user_roles.c.role.in_(LENDABLE))):
+        held.setdefault(user_id, []).append(role)
+    for id_, delegator_id in bind.execute(sa.select(delegations.c.id, delegations.c.delegator_id)).all():
+        bind.execute(delegations.update().where(delegations.c.id == id_)
+                     .values(roles=sorted(held.get(delegator_id, []))))
+    with op.batch_alter_table('delegations') as batch:
+        batch.alter_column('roles', existing_type=sa.JSON(), nullable=False)
     op.create_table(
         'revoked_tokens',
         sa.Column('token_id', sa.String(length=64), nullable=False),
@@ -73,5 +93,7 @@ def downgrade() -> None:
     op.drop_table('security_events')
     op.drop_index(op.f('ix_revoked_tokens_expires_at'), table_name='revoked_tokens')
     op.drop_table('revoked_tokens')
+    with op.batch_alter_table('delegations') as batch:
+        batch.drop_column('roles')
     with op.batch_alter_table('users') as batch:
         batch.drop_column('token_version')

@@ -75,7 +75,7 @@ def work_list_differences(session: Session, loaded: Loaded, username: str, today
         if by_rule != (document.id in by_sql):
             problems.append(f"{username}: document {document.id} ({document.state}) rule={by_rule} "
                             f"sql={document.id in by_sql}")
-        if by_rule and not set(allowed_actions(actors, facts.state, facts.assignments)) & worklist.SLIP_MOVING_ACTIONS:
+        if by_rule and not set(allowed_actions(actors, facts.state, facts.assignments, facts.registered_by)) & worklist.SLIP_MOVING_ACTIONS:
             problems.append(f"{username}: document {document.id} on the list without a slip-moving action")
     return problems
 
