@@ -20,7 +20,7 @@ def document_id(client, as_user):
 
 
 def test_five_megabytes_come_back_byte_identical(client, as_user, document_id, settings):
-    payload = os.urandom(5 * 1024 * 1024)
+    payload = b"%PDF-1.7\n" + os.urandom(5 * 1024 * 1024)
     digest = hashlib.sha256(payload).hexdigest()
     response = client.post(
         f"{DOCS}/{document_id}/attachments",

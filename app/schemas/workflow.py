@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from app.schemas.common import Code, Schema, text
+from app.schemas.common import Code, InputDate, Schema, text
 from app.workflow.requirements import direction_problem
 from app.workflow.vocabulary import AssignmentRole
 
@@ -19,7 +19,7 @@ WorkingDays = Annotated[int, Field(ge=0, le=365, description="Deadline in workin
 class DueSpec(Schema):
     """A deadline given as a date or as a number of working days (not both)."""
 
-    due_date: date | None = None
+    due_date: InputDate | None = None
     due_in_working_days: WorkingDays | None = None
 
     @model_validator(mode="after")
