@@ -59,6 +59,13 @@ class Settings(BaseSettings):
         "the idle socket catches connections the server closed; turn it on behind a firewall or load balancer "
         "that silently drops idle connections faster than TCP keepalives (30 s) refresh them.",
     )
+    sqlite_busy_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=600,
+        description="SQLite: how long a request waits for the database file's write lock before it is "
+        "answered 503 (database busy, Retry-After).",
+    )
     worker_threads: int = Field(
         default=8,
         ge=1,

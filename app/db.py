@@ -1,6 +1,8 @@
 """Engine and session factory for SQLite (embedded default) and PostgreSQL (production).
 
 SQLite notes: foreign keys are off by default and must be switched on per connection;
+commits are synced to disk (``synchronous=FULL`` in WAL mode), so an acknowledged write survives
+a crash of the machine;
 a writing transaction starts with ``BEGIN IMMEDIATE`` so that two writers never both read
 the arrival counter and then fail to upgrade their lock (the documented pysqlite recipe);
 reading requests use a deferred ``BEGIN``, which under WAL takes no lock at all, so reads
@@ -10,13 +12,16 @@ never queue behind the single writer.
 from __future__ import annotations
 
 import select
+import sqlite3
 
 import psycopg
-from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
+from app.errors import AppError, InsufficientStorage, ServiceUnavailable
 
 
 def is_sqlite(url: str) -> bool:
@@ -27,8 +32,9 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.resolved_database_url
     if is_sqlite(url):
         settings.ensure_data_dir()
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
-        _configure_sqlite(engine)
+        busy_s = settings.sqlite_busy_timeout_s
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_s})
+        _configure_sqlite(engine, busy_timeout_ms=round(busy_s * 1000))
         return engine
     if make_url(url).get_driver_name() != "psycopg" or settings.db_pre_ping:
         return create_engine(
@@ -82,7 +88,7 @@ def _has_input(fd: int) -> bool:
     return bool(readable)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001
         # Hand transaction control to SQLAlchemy's "begin" event below.
@@ -90,8 +96,12 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        # FULL: each commit waits for the WAL to reach the disk, so a registration acknowledged is
+        # kept through an OS crash or power loss (NORMAL could roll it back, and its arrival
+        # number would be given again). The cost is measured in
+        # bench/results/registration-issue11-sqlite-sync.md.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -119,3 +129,60 @@ def make_sessionmaker(engine: Engine, *, read_only: bool = False, per_statement:
         options["isolation_level"] = "AUTOCOMMIT"
     bind = engine.execution_options(**options) if options else engine
     return sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)
+
+
+# --- failures of the database itself, as opposed to errors in what we asked of it ------------
+
+# SQLSTATEs that say the server went away or will not take us now: connection exceptions (08),
+# an administrator's or a crash's shutdown, a server still starting up, too many connections.
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+# SQLite's primary result codes (the low byte of the extended code).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 5, 6, 8
+_SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_PROTOCOL = 10, 13, 14, 15
+_SQLITE_UNAVAILABLE = frozenset({_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_IOERR, _SQLITE_CANTOPEN, _SQLITE_PROTOCOL})
+_SQLITE_NO_SPACE = frozenset({_SQLITE_FULL, _SQLITE_READONLY})
+POOL_RETRY_AFTER_S = 2
+DOWN_RETRY_AFTER_S = 5
+
+
+def database_failure(exc: BaseException) -> AppError | None:
+    """The 503 (or 507) a database error stands for when its cause is the database's availability,
+    not the statement: the server refused or dropped the connection, is restarting, every pooled
+    connection is busy past the pool's timeout; SQLite's file is locked past the busy timeout,
+    cannot be opened, or its disk is full. ``None`` for anything else (a bug: a 500).
+    """
+    if isinstance(exc, SATimeoutError):  # QueuePool limit reached, connection timed out
+        return ServiceUnavailable(
+            "every database connection is busy; try again shortly", retry_after=POOL_RETRY_AFTER_S
+        )
+    if not isinstance(exc, DBAPIError):
+        return None
+    orig = exc.orig
+    down = ServiceUnavailable("the database is unavailable; try again shortly", retry_after=DOWN_RETRY_AFTER_S)
+    if exc.connection_invalidated:
+        return down
+    if isinstance(orig, psycopg.InterfaceError):
+        return down
+    if isinstance(orig, psycopg.OperationalError):
+        # A failure to connect or a lost connection is the client's: libpq gives it no SQLSTATE.
+        state = orig.sqlstate
+        return down if state is None or state.startswith("08") or state in _UNAVAILABLE_SQLSTATES else None
+    if isinstance(orig, sqlite3.OperationalError | sqlite3.InterfaceError):
+        code = orig.sqlite_errorcode & 0xFF  # Python >= 3.11
+        if code in _SQLITE_NO_SPACE:
+            return InsufficientStorage("the database's disk is full or read-only; nothing was recorded")
+        if code in _SQLITE_UNAVAILABLE:
+            return down
+    return None
+
+
+def database_problem(engine: Engine) -> str | None:
+    """Why the database cannot answer a query now (one line), or None when it can: for /health."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - health reports whatever stops the query
+        cause = getattr(exc, "orig", None) or exc
+        lines = str(cause).strip().splitlines()
+        return f"{type(cause).__name__}: {lines[0] if lines else 'no message'}"
+    return None

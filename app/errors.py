@@ -6,6 +6,7 @@ Each carries the HTTP status it maps to so that there is exactly one place
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 
@@ -84,3 +85,40 @@ class TooManyRequests(AppError):
 
     def __init__(self, detail: str, *, retry_after: int):
         super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
+
+
+class ServiceUnavailable(AppError):
+    """Something the request needs (the database) cannot be reached now; retrying later may work."""
+
+    status = 503
+    title = "Service unavailable"
+    slug = "service-unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 5, **extra: Any):
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+
+class InsufficientStorage(AppError):
+    """The attachments' disk (or the database's) is full or read-only: nothing was stored."""
+
+    status = 507
+    title = "Insufficient storage"
+    slug = "insufficient-storage"
+
+
+# A disk that is full, over quota or mounted read-only: the operator's problem, not a bug of ours
+# and not the client's. EDQUOT is missing on some platforms.
+STORAGE_ERRNOS = frozenset(
+    code for code in (errno.ENOSPC, errno.EROFS, getattr(errno, "EDQUOT", None)) if code is not None
+)
+
+
+def storage_failure(exc: OSError) -> InsufficientStorage | None:
+    """The 507 an ``OSError`` from writing a file stands for, or None when it is another error."""
+    if exc.errno not in STORAGE_ERRNOS:
+        return None
+    reason = {errno.ENOSPC: "the disk is full", errno.EROFS: "the file system is read-only"}.get(
+        exc.errno, "the disk quota is exhausted"
+    )
+    return InsufficientStorage(f"the file could not be stored: {reason}; nothing was recorded")

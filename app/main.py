@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from app import __doc__ as description
-from app.api.limits import UploadSizeLimit
+from app.api.limits import JsonBodyLimit, UploadSizeLimit
 from app.api.problems import install_problem_handlers, use_problem_media_type
 from app.api.login_gate import LoginGate
 from app.api.routes import (
@@ -29,6 +29,7 @@ from app.api.routes import (
 from app.config import Settings
 from app.db import make_engine, make_sessionmaker
 from app.reports.sources import MAX_APPENDIX_BYTES
+from app.services.attachments import sweep_stale_uploads
 
 API_PREFIX = "/api/v1"
 VERSION = "1.0.0"
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         # Sync endpoints and dependencies run on this pool of threads.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        sweep_stale_uploads(settings.attachments_dir)
         yield
         application.state.login_gate.close()
 
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_problem_handlers(app)
     app.add_middleware(UploadSizeLimit, max_bytes=settings.max_upload_bytes, appendix_max_bytes=MAX_APPENDIX_BYTES)
+    app.add_middleware(JsonBodyLimit)
     _install_openapi(app)
     return app
 

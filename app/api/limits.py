@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.problems import problem_response
+from app.api.problems import MAX_JSON_BODY_KB, problem_response
 from app.errors import PayloadTooLarge
 
 # Multipart framing (boundaries, part headers) on top of the file itself.
@@ -56,3 +56,82 @@ class UploadSizeLimit:
             return msg
 
         await self.app(scope, counting_receive, send)
+
+
+MAX_JSON_BODY = MAX_JSON_BODY_KB * 1024
+_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _is_json(content_type: bytes | None) -> bool:
+    """JSON, ``+json``, or no type at all (FastAPI parses an untyped body as JSON)."""
+    if not content_type:
+        return True
+    media_type = content_type.split(b";", 1)[0].strip().lower()
+    return media_type == b"application/json" or (media_type.startswith(b"application/") and media_type.endswith(b"+json"))
+
+
+class JsonBodyLimit:
+    """Pure ASGI middleware: a JSON request body over ``max_bytes`` (1 MB) gets 413 before it is parsed.
+
+    Every JSON body this API takes is a few kilobytes; parsing and validating a large one costs a
+    worker thread for nothing. A declared Content-Length is checked at once and the body passes
+    through untouched. A chunked body (no Content-Length) is read here, counting, up to the limit,
+    and handed on as one message; past the limit the app never sees it. Uploads (multipart) are
+    left to ``UploadSizeLimit`` and their own caps.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_JSON_BODY) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"JSON bodies are limited to {self.max_bytes // 1024} KB"
+        await problem_response(413, slug=PayloadTooLarge.slug, title=PayloadTooLarge.title, detail=detail)(
+            scope, receive, send
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in _BODYLESS_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if not _is_json(headers.get(b"content-type")):
+            await self.app(scope, receive, send)
+            return
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit():
+            if int(declared) > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                await self.app(scope, _replay([message], receive), send)
+                return
+            body = message.get("body", b"")
+            seen += len(body)
+            if seen > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([whole], receive), send)
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """``receive`` that first hands out ``messages``, then defers to the real one (disconnects)."""
+    pending = list(messages)
+
+    async def replaying() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replaying

@@ -12,17 +12,15 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from app.errors import AppError
+from app.errors import ServiceUnavailable
 from app.security import verify_password
 
 
-class LoginsBusy(AppError):
-    status = 503
-    title = "Service unavailable"
+class LoginsBusy(ServiceUnavailable):
     slug = "logins-busy"
 
     def __init__(self) -> None:
-        super().__init__("too many logins at once; try again in a moment", headers={"Retry-After": "1"})
+        super().__init__("too many logins at once; try again in a moment", retry_after=1)
 
 
 class LoginGate:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import AppError, NotAuthenticated
+from app.db import database_failure
+from app.errors import AppError, NotAuthenticated, ServiceUnavailable, storage_failure
 from app.schemas.common import Problem
 
 logger = logging.getLogger("congvan")
@@ -54,15 +58,82 @@ def _validation_message(error: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+class RateLimitedWarnings:
+    """At most one log line per kind of failure every ``every_s`` seconds, saying how many it stands
+    for: a database outage under load is one fact, not a traceback for each of a thousand requests.
+
+    Used from the event loop only (exception handlers are ``async``), so it needs no lock.
+    """
+
+    def __init__(self, every_s: float = 10.0) -> None:
+        self.every_s = every_s
+        self._last: dict[str, float] = {}
+        self._since: dict[str, int] = {}
+
+    def warning(self, kind: str, message: str) -> bool:
+        """Log ``message`` unless this kind was logged less than ``every_s`` ago; whether it was."""
+        now = time.monotonic()
+        last = self._last.get(kind)
+        if last is not None and now - last < self.every_s:
+            self._since[kind] = self._since.get(kind, 0) + 1
+            return False
+        more = self._since.pop(kind, 0)
+        self._last[kind] = now
+        suffix = f" ({more} more since the last report)" if more else ""
+        logger.warning("%s%s", message, suffix)
+        return True
+
+
+def _render(exc: AppError) -> JSONResponse:
+    headers: dict[str, str] = {}
+    if isinstance(exc, NotAuthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, ServiceUnavailable):
+        headers["Retry-After"] = str(exc.retry_after)
+    if exc.headers:
+        headers.update(exc.headers)
+    return problem_response(
+        exc.status, slug=exc.slug, title=exc.title, detail=exc.detail, errors=exc.errors, headers=headers or None,
+        **exc.extra,
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}"
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    warnings = RateLimitedWarnings()
+    app.state.failure_log = warnings
+
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
-        if exc.headers:
-            headers = {**(headers or {}), **exc.headers}
-        return problem_response(
-            exc.status, slug=exc.slug, title=exc.title, detail=exc.detail, errors=exc.errors, headers=headers, **exc.extra
+        return _render(exc)
+
+    # Handlers for these classes (not only for Exception) so that Starlette's ExceptionMiddleware
+    # answers them: the catch-all below runs in ServerErrorMiddleware, which re-raises after
+    # answering, and the server then logs a traceback for every request.
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeoutError)
+    async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+        failure = database_failure(exc)
+        if failure is None:
+            return _unexpected_error(request, exc)
+        warnings.warning(
+            f"database-{failure.status}",
+            f"{failure.status} for {request.method} {request.url.path}: {failure.detail} ({_first_line(exc)})",
         )
+        return _render(failure)
+
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> JSONResponse:
+        failure = storage_failure(exc)
+        if failure is None:
+            return _unexpected_error(request, exc)
+        warnings.warning("storage", f"507 for {request.method} {request.url.path}: {failure.detail} ({exc})")
+        return _render(failure)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -76,8 +147,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem_response(500, detail="An unexpected error occurred; it has been logged.")
+        return _unexpected_error(request, exc)
+
+
+def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: logged with its traceback, answered 500."""
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, detail="An unexpected error occurred; it has been logged.")
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -86,6 +162,13 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 PROBLEM_SCHEMA_REF = {"$ref": "#/components/schemas/Problem"}
+MAX_JSON_BODY_KB = 1024  # app.api.limits.JsonBodyLimit's cap (1 MB), documented on every JSON operation
+
+
+def _is_problem(response: dict[str, Any]) -> bool:
+    """Whether a documented error response is a problem (not, say, /health's own body at 503)."""
+    refs = [c.get("schema", {}).get("$ref", "") for c in response.get("content", {}).values()]
+    return not refs or all(r.endswith(("/Problem", "/HTTPValidationError")) or not r for r in refs)
 
 
 def use_problem_media_type(schema: dict[str, Any]) -> dict[str, Any]:
@@ -101,8 +184,11 @@ def use_problem_media_type(schema: dict[str, Any]) -> dict[str, Any]:
             responses = operation.get("responses", {})
             if "requestBody" in operation and "400" not in responses:
                 responses["400"] = {"description": "Malformed request body (not parseable at all)"}
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                responses.setdefault("413", {"description": f"JSON body over {MAX_JSON_BODY_KB} KB"})
+            responses.setdefault("503", {"description": "The database is unavailable; retry after `Retry-After` seconds"})
             for status, response in responses.items():
-                if status.isdigit() and int(status) >= 400:
+                if status.isdigit() and int(status) >= 400 and _is_problem(response):
                     response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": dict(PROBLEM_SCHEMA_REF)}}
     components = schema.get("components", {}).get("schemas", {})
     rendered = json.dumps(schema.get("paths", {}))

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from app.schemas.common import Code, Schema, text
+from app.schemas.common import Code, InputDate, Schema, text
 from app.workflow.requirements import direction_problem
 from app.workflow.vocabulary import AssignmentRole, Role
 
@@ -19,7 +19,7 @@ WorkingDays = Annotated[int, Field(ge=0, le=365, description="Deadline in workin
 class DueSpec(Schema):
     """A deadline given as a date or as a number of working days (not both)."""
 
-    due_date: date | None = None
+    due_date: InputDate | None = None
     due_in_working_days: WorkingDays | None = None
 
     @model_validator(mode="after")
@@ -153,8 +153,8 @@ class EventOut(Schema):
 
 class DelegationIn(Schema):
     delegate_username: str
-    starts_on: date
-    ends_on: date = Field(description="At most a year: before the same day a year after starts_on")
+    starts_on: InputDate
+    ends_on: InputDate = Field(description="At most a year: before the same day a year after starts_on")
     roles: list[Role] | None = Field(
         default=None, min_length=1,
         description="Which of your roles to lend (leader, office_leader, unit_leader); default: every one you hold")

@@ -5,53 +5,41 @@ name never comes from the client, so a filename such as ``../../etc/passwd`` can
 ever be a label. Identical uploads share one file. A file is moved into place before its
 row is flushed; if the transaction then fails, an unreferenced file remains, which is
 harmless, and never a row without its bytes.
+
+Durability: the bytes are fsynced before the rename and the directory after it, so a file whose
+row was committed survives a crash of the machine. A crash mid-upload leaves a ``.upload-*``
+temporary file; ``sweep_stale_uploads`` removes those at start-up once they are older than an
+hour (an upload still being written by another server process on the same directory is never
+that old between two writes of its chunks, and is left alone). A full, over-quota or read-only
+disk is ``InsufficientStorage`` (507), with the temporary file removed and no row written.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
-import re
+import secrets
 import tempfile
-import unicodedata
+import time
 from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound, PayloadTooLarge
+from app.errors import NotFound, PayloadTooLarge, storage_failure
 from app.models import Attachment, IncomingDocument, User
 from app.models.base import utcnow
-from app.text import nfc
+from app.services.attachment_content import TypeSniffer, safe_filename
+
+__all__ = ["safe_filename", "store_attachment", "sweep_stale_uploads", "storage_problem"]
+
+logger = logging.getLogger("congvan")
 
 CHUNK = 1024 * 1024
-MAX_FILENAME = 200
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
-_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
-_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")  # RFC 6838
-
-
-def safe_filename(raw: str | None) -> str:
-    """A display name with no directory part, no control or reserved characters."""
-    name = nfc(raw or "")
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("_", name).strip().lstrip(".").strip()
-    if len(name) > MAX_FILENAME:
-        stem, dot, ext = name.rpartition(".")
-        name = (stem[: MAX_FILENAME - len(ext) - 1] + dot + ext) if dot and len(ext) < 16 else name[:MAX_FILENAME]
-    return unicodedata.normalize("NFC", name) or "attachment"
-
-
-def safe_content_type(raw: str | None) -> str:
-    """The declared media type if it is a well-formed one (``type/subtype``, optional ASCII
-    parameters), else ``application/octet-stream``. It is sent back as a response header on
-    download, so it must be printable ASCII; and it is stored, so it must not contain NUL."""
-    value = (raw or "").strip()
-    media_type = value.split(";", 1)[0].strip()
-    if len(value) <= 255 and _PRINTABLE_ASCII.fullmatch(value) and _MEDIA_TYPE.fullmatch(media_type):
-        return value
-    return "application/octet-stream"
+TEMP_PREFIX = ".upload-"
+STALE_UPLOAD_SECONDS = 3600
 
 
 def blob_path(root: Path, sha256: str) -> Path:
@@ -65,37 +53,27 @@ def store_attachment(
     actor: User,
     stream: BinaryIO,
     filename: str | None,
-    content_type: str | None,
     root: Path,
     max_bytes: int,
+    content_disposition: str | None = None,
 ) -> Attachment:
-    """Copy ``stream`` to disk while hashing it, refusing more than ``max_bytes``."""
-    root.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    fd, tmp_name = tempfile.mkstemp(dir=root, prefix=".upload-")
-    tmp = Path(tmp_name)
+    """Copy ``stream`` to disk while hashing it and sniffing its type, refusing more than
+    ``max_bytes``. ``filename`` is the form parser's reading of the name; ``content_disposition``
+    the part's raw header, from which a name that was not UTF-8 is read again."""
+    name = safe_filename(filename, content_disposition)
+    sniffer = TypeSniffer()
     try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise PayloadTooLarge(f"attachments are limited to {max_bytes // (1024 * 1024)} MB")
-                digest.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        sha256 = digest.hexdigest()
-        final = blob_path(root, sha256)
-        final.parent.mkdir(exist_ok=True)
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
+        sha256, size = _write_blob(root, stream, max_bytes, sniffer)
+    except OSError as exc:
+        failure = storage_failure(exc)
+        if failure is None:
+            raise
+        raise failure from exc
 
     attachment = Attachment(
         document_id=document.id,
-        filename=safe_filename(filename),
-        content_type=safe_content_type(content_type),
+        filename=name,
+        content_type=sniffer.media_type(name),
         size=size,
         sha256=sha256,
         uploaded_by_id=actor.id,
@@ -104,6 +82,86 @@ def store_attachment(
     session.add(attachment)
     session.flush()
     return attachment
+
+
+def _write_blob(root: Path, stream: BinaryIO, max_bytes: int, sniffer: TypeSniffer) -> tuple[str, int]:
+    """The stream's bytes durably at their hash's path; (sha256, size). The temporary file is
+    removed whatever fails."""
+    root.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    fd, tmp_name = tempfile.mkstemp(dir=root, prefix=TEMP_PREFIX)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PayloadTooLarge(f"attachments are limited to {max_bytes // (1024 * 1024)} MB")
+                digest.update(chunk)
+                sniffer.feed(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        sha256 = digest.hexdigest()
+        final = blob_path(root, sha256)
+        if not final.parent.is_dir():
+            final.parent.mkdir(exist_ok=True)
+            fsync_directory(root)  # the new <aa>/ entry itself
+        os.replace(tmp, final)
+        # The rename is an entry in the directory: until that is on disk, a crash can lose the
+        # file whose row was committed.
+        fsync_directory(final.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return sha256, size
+
+
+def fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sweep_stale_uploads(root: Path, *, older_than_s: float = STALE_UPLOAD_SECONDS) -> int:
+    """Remove the ``.upload-*`` files a crash left behind, once older than ``older_than_s``
+    (by modification time: an upload in progress in another process touches its file with every
+    chunk). Returns how many were removed; errors are logged, never raised (start-up goes on)."""
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for path in root.glob(f"{TEMP_PREFIX}*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError as exc:
+            logger.warning("could not remove the stale upload %s: %s", path, exc)
+    if removed:
+        logger.info("removed %d stale upload file(s) from %s", removed, root)
+    return removed
+
+
+def storage_problem(root: Path) -> tuple[int | None, str | None]:
+    """(free bytes, why files cannot be stored now or None): a small file is written, synced and
+    removed in ``root``, as an upload would."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f"{TEMP_PREFIX}health-{secrets.token_hex(4)}"
+        try:
+            with open(probe, "wb") as out:
+                out.write(b"ok")
+                out.flush()
+                os.fsync(out.fileno())
+        finally:
+            probe.unlink(missing_ok=True)
+        stats = os.statvfs(root)
+    except OSError as exc:
+        return None, f"{exc.strerror or exc} ({root})"
+    return stats.f_bavail * stats.f_frsize, None
 
 
 def list_attachments(*, session: Session, document: IncomingDocument) -> list[Attachment]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import shutil
+import sqlite3
 import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,7 +29,7 @@ from bench.registration.api import POSTERS, run_api_load
 from bench.registration.observe import CpuAccountant, LockSampler
 from bench.registration.raw import raw_context, run_pgbench, run_psycopg
 from bench.registration.report import print_summary
-from bench.registration.verify import verify_numbers
+from bench.registration.verify import verify_numbers, verify_numbers_sqlite
 from bench.registration.workload import CLERK, PASSWORD, RAW_REGISTER, prepare_database
 from bench.registration.wrk import wrk_threads_for, wrk_version
 
@@ -66,6 +68,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, int]:
     """The options, with the HTTP client chosen and the wrk thread count that divides the clients."""
     parser = argparse.ArgumentParser(prog="python -m bench.registration",
                                      description=bench.registration.__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql",
+                        help="database the API runs on; sqlite: the data directory's file (a temporary directory), "
+                        "no raw side and no lock sampling (default postgresql)")
     parser.add_argument("--duration", type=float, default=20, help="seconds of measured load per side (default 20)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients / connections (default 16)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
@@ -93,6 +98,8 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, int]:
     parser.add_argument("--no-write", action="store_true", help="print only, write no JSON")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     args = parser.parse_args(argv)
+    if args.backend == "sqlite":
+        args.raw = "none"  # pgbench speaks PostgreSQL only
     wrk_found = shutil.which("wrk") is not None
     if args.http_client is None:
         args.http_client = "wrk" if wrk_found else "stdlib"
@@ -124,6 +131,19 @@ class Run:
     def conninfo(self) -> str:
         return self.pg.conninfo(self.dbname)
 
+    @property
+    def on_sqlite(self) -> bool:
+        return self.settings.database_url is None
+
+    def lock_sampler(self) -> LockSampler | nullcontext:
+        """The counter lock's holder, sampled on PostgreSQL; SQLite has no view of its lock."""
+        return nullcontext() if self.on_sqlite else LockSampler(self.conninfo)
+
+    def verify(self, register_code: str, expected: int) -> dict[str, object]:
+        if self.on_sqlite:
+            return verify_numbers_sqlite(self.tmpdir / "congvan.db", register_code, self.year, expected)
+        return verify_numbers(self.conninfo, register_code, self.year, expected)
+
 
 def api_side(args: argparse.Namespace, run: Run) -> tuple[dict[str, object], int]:
     """The API under load: warm-up, then the measured window with CPU and lock watched; the server
@@ -135,7 +155,7 @@ def api_side(args: argparse.Namespace, run: Run) -> tuple[dict[str, object], int
         warm = run_api_load(args.http_client, server.base_url, token, args.clients, args.warmup, 0,
                             run.document_date, run.tmpdir, run.wrk_threads, "warm")
         print(f"measuring the API for {args.duration} s with {args.http_client}")
-        with CpuAccountant(run.dbname, server.process.pid) as api_cpu, LockSampler(run.conninfo) as api_locks:
+        with CpuAccountant(run.dbname, server.process.pid) as api_cpu, run.lock_sampler() as api_locks:
             api = run_api_load(args.http_client, server.base_url, token, args.clients, args.duration, 1_000_000,
                                run.document_date, run.tmpdir, run.wrk_threads, "run")
     if "wrk" in api:
@@ -147,7 +167,7 @@ def api_side(args: argparse.Namespace, run: Run) -> tuple[dict[str, object], int
     api["warmup_ok"] = int(warm["ok"])
     api["warmup_errors"] = int(warm["errors"])
     api["warmup_first_errors"] = warm["first_errors"]
-    api["lock"] = api_locks.summary()
+    api["lock"] = api_locks.summary() if api_locks is not None else None
     api["cpu"] = api_cpu.summary(int(api["ok"]))
     return api, int(warm["ok"])
 
@@ -155,9 +175,11 @@ def api_side(args: argparse.Namespace, run: Run) -> tuple[dict[str, object], int
 def raw_side(args: argparse.Namespace, run: Run, background: dict[str, object]) -> tuple[dict[str, dict], int]:
     """The same transaction in raw SQL, by each driver asked for, each after waiting for quiet;
     returns the sides by driver and the warm-ups' successes."""
-    ctx = raw_context(run.conninfo, run.settings.tz, run.document_date)
     raws: dict[str, dict[str, object]] = {}
     warm_raw = 0
+    if args.raw == "none":
+        return raws, warm_raw
+    ctx = raw_context(run.conninfo, run.settings.tz, run.document_date)
     for driver in {"both": ["pgbench", "psycopg"], "none": []}.get(args.raw, [args.raw]):
         background[f"before_raw_{driver}_pct"] = wait_for_quiet(args.quiet_below, args.quiet_wait)
         print(f"raw SQL via {driver}: warming up {args.warmup} s, measuring {args.duration} s")
@@ -185,19 +207,27 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     dbname = f"congvan_bench_{stamp.replace('-', '_')}"
     tmpdir = Path(tempfile.mkdtemp(prefix="congvan-bench-"))
-    settings = Settings(database_url=pg.sqlalchemy_url(dbname), data_dir=tmpdir)
+    on_sqlite = args.backend == "sqlite"
+    # SQLite: the data directory's file (what `congvan serve` uses with no database URL).
+    settings = Settings(data_dir=tmpdir) if on_sqlite else Settings(database_url=pg.sqlalchemy_url(dbname), data_dir=tmpdir)
     today = datetime.now(UTC).astimezone(settings.tz).date()
     run = Run(pg, dbname, tmpdir, settings, today - timedelta(days=7), today.year, wrk_threads)
 
-    print(f"database {dbname}; data dir {tmpdir}")
-    pg.create_database(dbname)
+    print(f"database {settings.resolved_database_url if on_sqlite else dbname}; data dir {tmpdir}")
+    if not on_sqlite:
+        pg.create_database(dbname)
     try:
         prepare_database(settings)
-        facts, git = run_facts(pg, dbname)
+        if on_sqlite:
+            facts = {**machine_facts([*STACK, "httpx", "uvloop", "httptools"]), "sqlite": sqlite3.sqlite_version,
+                     "data_dir_filesystem": _filesystem_of(tmpdir)}
+            git = {"commit": git_commit(), "app_uncommitted_changes": bool(uncommitted("app", "migrations"))}
+        else:
+            facts, git = run_facts(pg, dbname)
 
         background: dict[str, object] = {"before_api_pct": wait_for_quiet(args.quiet_below, args.quiet_wait)}
         api, warm_ok = api_side(args, run)
-        verify_api = verify_numbers(run.conninfo, "main", run.year, expected=warm_ok + int(api["ok"]))
+        verify_api = run.verify("main", expected=warm_ok + int(api["ok"]))
 
         raws, warm_raw = raw_side(args, run, background)
         raw = next(iter(raws.values()), None)  # pgbench when both ran
@@ -222,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"{args.clients} threads, one keep-alive {args.http_client} connection each"
                 ),
                 "wrk_threads": wrk_threads if args.http_client == "wrk" else None,
-                "database": dbname,
+                "backend": args.backend,
+                "database": str(settings.resolved_database_url) if on_sqlite else dbname,
             },
             "machine": facts,
             "git": git,
@@ -244,8 +275,24 @@ def main(argv: list[str] | None = None) -> int:
         ok = verify_api["gapless_unique"] and (verify_raw is None or verify_raw["gapless_unique"]) and api["errors"] == 0
         return 0 if ok else 1
     finally:
-        if args.keep_db:
-            print(f"kept database {dbname}")
+        if on_sqlite:
+            if args.keep_db:
+                print(f"kept {tmpdir}")
+            else:
+                shutil.rmtree(tmpdir, ignore_errors=True)
         else:
-            pg.drop_database(dbname)
-        shutil.rmtree(tmpdir, ignore_errors=True)
+            if args.keep_db:
+                print(f"kept database {dbname}")
+            else:
+                pg.drop_database(dbname)
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _filesystem_of(path: Path) -> str:
+    """The mount the SQLite file lives on (``/proc/mounts``): what an fsync costs depends on it."""
+    best = ("", "?", "?")
+    for line in Path("/proc/mounts").read_text().splitlines():
+        _dev, mount, fstype, *_ = line.split()
+        if str(path.resolve()).startswith(mount) and len(mount) > len(best[0]):
+            best = (mount, fstype, _dev)
+    return f"{best[1]} on {best[0]} ({best[2]})"

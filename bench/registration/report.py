@@ -68,6 +68,8 @@ def print_summary(result: dict[str, object]) -> None:
                   "its numbers are not trustworthy")
     for name, side in sides:
         lock = side["lock"]
+        if not lock:  # SQLite: not sampled
+            continue
         doing = ", ".join(f"{v}% {k}" for k, v in lock["holder_doing_pct"].items())
         print(f"lock {name}: contended {lock['lock_contended_pct']}% of samples, "
               f"{lock['mean_backends_waiting_for_lock']} backends waiting on average; holder: {doing}")

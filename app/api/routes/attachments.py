@@ -12,6 +12,7 @@ from app.api.params import AttachmentId, DocumentId
 from app.api.problems import error_responses
 from app.schemas.attachments import AttachmentOut
 from app.services import attachments as svc
+from app.services.attachment_content import content_disposition, served_type
 from app.services.documents import get_visible_document
 
 router = APIRouter(
@@ -20,7 +21,8 @@ router = APIRouter(
 
 
 @router.post(
-    "", name="upload", status_code=201, response_model=AttachmentOut, responses=error_responses(403, 413, 422)
+    "", name="upload", status_code=201, response_model=AttachmentOut,
+    responses=error_responses(403, 413, 422, 503, 507),
 )
 def upload(
     document_id: DocumentId,
@@ -36,7 +38,7 @@ def upload(
         actor=clerk,
         stream=file.file,
         filename=file.filename,
-        content_type=file.content_type,
+        content_disposition=file.headers.get("content-disposition"),
         root=settings.attachments_dir,
         max_bytes=settings.max_upload_bytes,
     )
@@ -58,7 +60,9 @@ def list_attachments(document_id: DocumentId, user: CurrentUser, session: Sessio
     responses={
         200: {
             "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
-            "description": "The bytes as uploaded, sent with the content type they were uploaded with",
+            "description": "The bytes as uploaded, as a download (`Content-Disposition: attachment`), with the "
+            "type detected from the bytes when stored (never the uploader's claim), `nosniff` and a sandboxing "
+            "Content-Security-Policy: an uploaded page can never run as a page of this site",
         }
     },
 )
@@ -69,7 +73,15 @@ def download(
     attachment = svc.get_attachment(session=session, document=document, attachment_id=attachment_id)
     return FileResponse(
         svc.blob_path(settings.attachments_dir, attachment.sha256),
-        media_type=attachment.content_type,
-        filename=attachment.filename,
-        headers={"X-Content-SHA256": attachment.sha256, "X-Content-Type-Options": "nosniff"},
+        media_type=served_type(attachment.content_type),
+        headers={
+            "X-Content-SHA256": attachment.sha256,
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": content_disposition(attachment.filename),
+            "Content-Security-Policy": ATTACHMENT_CSP,
+        },
     )
+
+
+# The page, if a browser ever renders one, gets a unique origin and may run, load or submit nothing.
+ATTACHMENT_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"

@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 
 from app.api.deps import Now, SessionDep, SettingsDep, require_roles
 from app.api.params import DocumentId
@@ -24,7 +23,7 @@ from app.api.tabular import (
 from app.errors import ValidationFailed
 from app.models import User
 from app.schemas import audit as schemas
-from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, CleanText, InputDate, Page
+from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, CleanText, InputDate, InputDatetime, Page
 from app.services.audit import figures, register_book, timeline
 from app.services.audit.scope import AuditPeriod
 from app.services import security_log
@@ -134,7 +133,7 @@ def compliance(
             responses=error_responses(404, 409))
 def document_as_of(
     document_id: DocumentId, user: AuditReader, session: SessionDep, now: Now,
-    as_of: Annotated[AwareDatetime | None, Query(description="The moment to replay to (default now)")] = None,
+    as_of: Annotated[InputDatetime | None, Query(description="The moment to replay to, with its offset (default now)")] = None,
 ) -> schemas.DocumentAsOf:
     """Where the document stood at ``as_of``: its events replayed through the workflow machines."""
     document = get_visible_document(session=session, user=user, document_id=document_id)

@@ -15,14 +15,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, FastAPI
+from typing import Literal
+
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
-from sqlalchemy import text
+from pydantic import BaseModel, Field
 
-from app.api.deps import SessionDep
+from app.api.deps import SettingsDep
+from app.db import database_problem
+from app.services.attachments import storage_problem
 
 DOCS_STATIC_URL = "/static/docs"
 DOCS_STATIC_DIR = Path(fastapi_offline.__file__).parent / "static"
@@ -37,16 +40,50 @@ DOCS_CSP = (
 )
 
 
+Status = Literal["ok", "unavailable"]
+
+
+class DatabaseHealth(BaseModel):
+    status: Status
+    backend: str = Field(description="sqlite or postgresql")
+    reason: str | None = Field(default=None, description="Why it is unavailable")
+
+
+class StorageHealth(BaseModel):
+    status: Status
+    free_bytes: int | None = Field(default=None, description="Free space on the attachments' file system")
+    reason: str | None = Field(default=None, description="Why it is unavailable (full, read-only, ...)")
+
+
 class Health(BaseModel):
-    status: str
-    database: str
+    status: Status = Field(description="ok when the database and the storage both are")
+    database: DatabaseHealth
+    storage: StorageHealth
 
 
-@router.get("/health", name="health", response_model=Health)
-def health(session: SessionDep) -> Health:
-    """Liveness and database reachability; needs no token."""
-    session.execute(text("SELECT 1"))
-    return Health(status="ok", database=session.get_bind().dialect.name)
+@router.get(
+    "/health", name="health", response_model=Health,
+    responses={503: {"model": Health, "description": "The database or the attachments' storage is unavailable"}},
+)
+def health(request: Request, response: Response, settings: SettingsDep) -> Health:
+    """The database (a query) and the attachments' storage (a file written, synced and removed),
+    each ``ok`` or ``unavailable`` with the reason; 503 when either is down. Needs no token."""
+    engine = request.app.state.engine
+    db_reason = database_problem(engine)
+    free_bytes, storage_reason = storage_problem(settings.attachments_dir)
+    body = Health(
+        status="ok" if db_reason is None and storage_reason is None else "unavailable",
+        database=DatabaseHealth(
+            status="ok" if db_reason is None else "unavailable", backend=engine.dialect.name, reason=db_reason
+        ),
+        storage=StorageHealth(
+            status="ok" if storage_reason is None else "unavailable", free_bytes=free_bytes, reason=storage_reason
+        ),
+    )
+    if body.status != "ok":
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+    return body
 
 
 def install_docs(app: FastAPI) -> None:
