@@ -8,9 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.config import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 
@@ -29,68 +34,62 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
+def _in_a_session(settings: Settings, work: Callable[[Session], str]) -> int:
+    """Run ``work`` in one committed session on the configured database and print what it says;
+    a refusal (the services' errors, a bad role) is printed on stderr with exit status 1."""
     from app.db import make_engine, make_sessionmaker
     from app.errors import AppError
-    from app.services import organisation as org
 
     engine = make_engine(settings)
     try:
         with make_sessionmaker(engine)() as session:
-            user = org.create_user(
-                session=session,
-                username=args.username,
-                password=args.password,
-                roles=args.role,
-                full_name=args.full_name,
-                unit_code=args.unit,
-            )
+            said = work(session)
             session.commit()
-            print(f"created user {user.username} with roles {', '.join(sorted(user.roles))}")
+            print(said)
     except (AppError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         engine.dispose()
     return 0
+
+
+def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from app.services import accounts
+    from app.services import organisation as org
+
+    def create(session: Session) -> str:
+        user = org.create_user(session=session, username=args.username, password=args.password, roles=args.role,
+                               full_name=args.full_name, unit_code=args.unit, created_by=accounts.CONSOLE.username)
+        return f"created user {user.username} with roles {', '.join(sorted(user.roles))}"
+
+    return _in_a_session(settings, create)
 
 
 def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     """``congvan user set|password|revoke-tokens``: the API's user changes, for an operator at the
-    console (the first admin, a locked-out admin). Recorded in the security log as ``cli``."""
-    from app.db import make_engine, make_sessionmaker
-    from app.errors import AppError
+    console (the first admin, a locked-out admin). Recorded in the security log as ``(cli)``."""
     from app.services import accounts
-    from app.services import organisation as org
 
-    engine = make_engine(settings)
-    try:
-        with make_sessionmaker(engine)() as session:
-            operator = accounts.CONSOLE
-            if org.get_user(session=session, username=args.username) is None:
-                raise AppError(f"user '{args.username}' does not exist")
-            if args.user_command == "set":
-                changes = accounts.UserChanges(
-                    full_name=args.full_name, unit_code=args.unit or None, clear_unit=args.unit == "",
-                    roles=args.role, active=None if args.active is None else args.active == "yes")
-                user = accounts.update_user(session=session, admin=operator, username=args.username, changes=changes,
-                                            client="cli")
-                print(f"{user.username}: roles {', '.join(sorted(user.roles))}; unit {user.unit_code or '-'}; "
-                      f"{'active' if user.is_active else 'inactive'}")
-            elif args.user_command == "password":
-                accounts.set_password(session=session, actor=operator, username=args.username,
-                                      new_password=args.password, current_password=None, client="cli")
-                print(f"{args.username}: password set; every token they held is refused")
-            else:
-                accounts.revoke_tokens(session=session, admin=operator, username=args.username, client="cli")
-                print(f"{args.username}: every token they held is refused")
-            session.commit()
-    except (AppError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        engine.dispose()
-    return 0
+    operator = accounts.CONSOLE
+
+    def change(session: Session) -> str:
+        if args.user_command == "set":
+            changes = accounts.UserChanges(
+                full_name=args.full_name, unit_code=args.unit or None, clear_unit=args.unit == "",
+                roles=args.role, active=None if args.active is None else args.active == "yes")
+            user = accounts.update_user(session=session, admin=operator, username=args.username, changes=changes,
+                                        client="cli")
+            return (f"{user.username}: roles {', '.join(sorted(user.roles))}; unit {user.unit_code or '-'}; "
+                    f"{'active' if user.is_active else 'inactive'}")
+        if args.user_command == "password":
+            accounts.set_password(session=session, actor=operator, username=args.username,
+                                  new_password=args.password, current_password=None, client="cli")
+            return f"{args.username}: password set; every token they held is refused"
+        accounts.revoke_tokens(session=session, admin=operator, username=args.username, client="cli")
+        return f"{args.username}: every token they held is refused"
+
+    return _in_a_session(settings, change)
 
 
 def cmd_export_openapi(settings: Settings, args: argparse.Namespace) -> int:

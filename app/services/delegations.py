@@ -18,7 +18,7 @@ from app.models import Delegation, User
 from app.models.base import utcnow
 from app.services import security_log
 from app.services.organisation import get_user
-from app.workflow.delegation import DELEGABLE_ROLES, delegation_problems, lent_roles
+from app.workflow.delegation import DELEGABLE_ROLES, delegation_problems, lent_roles, may_delegate
 from app.workflow.vocabulary import Role
 
 
@@ -41,7 +41,7 @@ def create_delegation(
     roles: Iterable[str] | None = None, client: str | None = None,
 ) -> Delegation:
     """``roles`` not given: every role of the delegator's that may be lent."""
-    if not delegator.roles & DELEGABLE_ROLES:
+    if not may_delegate(delegator.roles):
         raise Forbidden("only leaders, office leaders and unit leaders may delegate their authority")
     named = sorted(set(roles) if roles is not None else delegator.roles & DELEGABLE_ROLES)
     problems = delegation_problems(delegator_roles=delegator.roles, roles=named, starts_on=starts_on, ends_on=ends_on)

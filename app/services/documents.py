@@ -21,6 +21,7 @@ from app.schemas.documents import DocumentCreate, DocumentFilters
 from app.services import numbering, rule_columns
 from app.workflow import deadlines
 from app.services.access import may_register_into, visible_documents
+from app.services.delegations import Standing
 from app.services.organisation import get_register
 from app.text import fold, search_terms
 from app.workflow.symbols import parse_symbol
@@ -343,7 +344,7 @@ def document_query(
     filters: DocumentFilters,
     today: date,
     tz: ZoneInfo,
-    delegators: Sequence[User] = (),
+    delegators: Sequence[Standing] = (),
 ) -> Select[tuple[IncomingDocument]]:
     """The visible documents matching ``filters``, unordered."""
     query = select(IncomingDocument).where(visible_documents(user, delegators=delegators))
@@ -376,7 +377,7 @@ def document_query(
         clause = rule_columns.overdue_sql(today)
         query = query.where(clause if filters.overdue else ~clause)
     if filters.awaiting_me is not None:
-        actors = [rule_columns.actor_of(u) for u in (user, *delegators)]
+        actors = [rule_columns.actor_of(user)] + [rule_columns.actor_of(d, lent_to=d.lent_to) for d in delegators]
         clause = on_work_list_sql(actors, rule_columns.work_document(), rule_columns.assignments)
         query = query.where(clause if filters.awaiting_me else ~clause)
     if filters.received_from:

@@ -60,10 +60,9 @@ def overdue_sql(today: date) -> ColumnElement[bool]:
     return deadlines.is_past_sql(IncomingDocument.overdue_after, today)
 
 
-def actor_of(user: User | Standing) -> Actor:
-    """The acting identity of a user, or of a delegator as lent to someone (``Standing.lent_to``)."""
-    return Actor(user_id=user.id, roles=user.roles, unit_id=user.unit_id, username=user.username,
-                 lent_to=getattr(user, "lent_to", None))
+def actor_of(user: User | Standing, lent_to: int | None = None) -> Actor:
+    """The acting identity of a user, or of a delegator as lent to ``lent_to`` (app.workflow.delegation)."""
+    return Actor(user_id=user.id, roles=user.roles, unit_id=user.unit_id, username=user.username, lent_to=lent_to)
 
 
 def parts(document: IncomingDocument) -> list[Part]:

@@ -49,7 +49,8 @@ class Identity:
 
 def identities_for(*, session: Session, user: User, today: date) -> list[Identity]:
     own = Identity(actor_of(user), user, None)
-    return [own] + [Identity(actor_of(d), user, d) for d in delegators_for(session=session, user=user, today=today)]
+    return [own] + [Identity(actor_of(d, lent_to=d.lent_to), user, d)
+                    for d in delegators_for(session=session, user=user, today=today)]
 
 
 def actions_for(identities: list[Identity], document: IncomingDocument) -> list[str]:

@@ -23,15 +23,19 @@ DELEGABLE_ROLES = frozenset({Role.leader.value, Role.office_leader.value, Role.u
 DECIDING_ACTIONS = frozenset({"propose", "direct", "return", "extend"})
 
 
+def may_delegate(roles: Iterable[str]) -> bool:
+    """Whether someone holding ``roles`` may lend authority at all (otherwise: 403)."""
+    return bool(frozenset(roles) & DELEGABLE_ROLES)
+
+
 def delegation_problems(
     *, delegator_roles: Iterable[str], roles: Iterable[str], starts_on: date, ends_on: date
 ) -> list[tuple[str, str]]:
-    """What is wrong with a delegation as asked for, as (field, message) pairs (none: it may be made)."""
+    """What is wrong with a delegation asked for by someone who :func:`may_delegate`, as (field,
+    message) pairs (none: it may be made)."""
     held, asked = frozenset(delegator_roles), frozenset(roles)
     problems: list[tuple[str, str]] = []
-    if not held & DELEGABLE_ROLES:
-        problems.append(("roles", "only leaders, office leaders and unit leaders may delegate their authority"))
-    elif not asked:
+    if not asked:
         problems.append(("roles", "name at least one role to lend"))
     elif not_lendable := sorted(asked - (held & DELEGABLE_ROLES)):
         problems.append(("roles", f"you cannot lend a role you do not hold or that cannot be lent: "
