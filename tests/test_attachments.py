@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from app.services.attachment_content import content_disposition
+from app.content import content_disposition
 from app.services.attachments import blob_path, safe_filename
 from tests.conftest import document_body
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from app.errors import NotFound, PayloadTooLarge, storage_failure
 from app.models import Attachment, IncomingDocument, User
 from app.models.base import utcnow
-from app.services.attachment_content import TypeSniffer, safe_filename
+from app.content import TypeSniffer, safe_filename
 
 __all__ = ["safe_filename", "store_attachment", "sweep_stale_uploads", "storage_problem"]
 

@@ -12,7 +12,7 @@ from app.api.params import AttachmentId, DocumentId
 from app.api.problems import error_responses
 from app.schemas.attachments import AttachmentOut
 from app.services import attachments as svc
-from app.services.attachment_content import content_disposition, served_type
+from app.content import content_disposition, served_type
 from app.services.documents import get_visible_document
 
 router = APIRouter(
