@@ -73,6 +73,28 @@ class Settings(BaseSettings):
         "Starlette's 40 contend less for the interpreter under load (see bench/README.md).",
     )
 
+    organ_id: str = Field(
+        default="000.00.00.G22",
+        description="Our organisation id on the national document exchange (edXML OrganId): messages not "
+        "addressed to it are flagged, status messages are sent from it.",
+    )
+    organ_name: str | None = Field(default=None, description="Our name in status messages; default agency_name.")
+    exchange_endpoint: str | None = Field(
+        default=None,
+        description="Where the worker POSTs status messages (the hub connector's URL); unset, they wait "
+        "in the outbox.",
+    )
+    exchange_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    exchange_retry_base_s: float = Field(
+        default=30.0, gt=0, description="First retry delay of a failed delivery; doubled each time, up to an hour.")
+    exchange_max_mb: int = Field(default=50, ge=1, description="The largest edXML message taken in (413 above).")
+    run_worker: bool = Field(
+        default=True,
+        description="`congvan serve` runs the background worker (outbox deliveries) in-process; set false "
+        "when `congvan worker` runs separately.",
+    )
+    worker_poll_s: float = Field(default=2.0, gt=0, le=60)
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -76,6 +76,12 @@ class PayloadTooLarge(AppError):
     slug = "payload-too-large"
 
 
+class UnsupportedMediaType(AppError):
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
+
+
 class TooManyRequests(AppError):
     """Throttled (the login): try again after ``retry_after`` seconds (the Retry-After header)."""
 

@@ -21,6 +21,7 @@ from app.api.routes import (
     calendar,
     delegations,
     documents,
+    exchange,
     organisation,
     reports,
     system,
@@ -45,6 +46,8 @@ TAGS = [
     {"name": "reports", "description": "Reports (báo cáo) and their appendices (phụ lục) as records: import, "
                                     "projects across reports, summary, comparison."},
     {"name": "audit", "description": "Processing times, stage durations, overdue work, Decree 30 timeliness."},
+    {"name": "exchange", "description": "Electronic documents (edXML, QCVN 102:2016) from the national document "
+     "hub: the inbox, the clerk's decisions, status messages to senders."},
     {"name": "system", "description": "Health."},
 ]
 
@@ -88,7 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_gate = LoginGate(threads=settings.login_hash_threads, queue=settings.login_queue)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, organisation, documents, workflow, attachments, delegations, calendar, audit, reports):
+    for module in (auth, organisation, documents, workflow, attachments, delegations, calendar, audit, reports,
+                   exchange):
         api.include_router(module.router)
     api.include_router(reports.projects_router)
     app.include_router(api)
@@ -97,7 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     system.install_docs(app)
 
     install_problem_handlers(app)
-    app.add_middleware(UploadSizeLimit, max_bytes=settings.max_upload_bytes, appendix_max_bytes=MAX_APPENDIX_BYTES)
+    app.add_middleware(UploadSizeLimit, max_bytes=settings.max_upload_bytes, appendix_max_bytes=MAX_APPENDIX_BYTES,
+                       exchange_max_bytes=settings.exchange_max_mb * 1024 * 1024)
     app.add_middleware(JsonBodyLimit)
     _install_openapi(app)
     return app

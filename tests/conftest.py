@@ -35,6 +35,9 @@ PASSWORD = "correct horse battery staple"
 
 # Tables emptied before each test, children first.
 DOCUMENT_TABLES = [
+    "exchange_outbox",
+    "exchange_attachments",
+    "exchange_messages",
     "security_events",  # the login throttle counts it: each test starts with no failures
     "revoked_tokens",
     "indicator_records",
@@ -64,6 +67,7 @@ STAFF = {
     "specialist": ("VP", [Role.specialist]),
     "auditor": ("VP", [Role.auditor]),
     "admin": ("VP", [Role.admin]),
+    "hub": (None, [Role.exchange]),
 }
 UNITS = {"LDB": "Lãnh đạo Bộ", "VP": "Văn phòng", "VPB": "Văn phòng Ban", "TTĐ": "Trung tâm Thông tin"}
 SECRET_REGISTER = "mat"
@@ -89,7 +93,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data_dir = tmp_path_factory.mktemp("congvan-data")
     url = _database_url(data_dir)
     _reset_schema(url)
-    test_settings = Settings(data_dir=data_dir, database_url=url)
+    test_settings = Settings(data_dir=data_dir, database_url=url, organ_id="000.00.00.H41", run_worker=False)
     upgrade_to_head(test_settings)
     return test_settings
 

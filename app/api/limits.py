@@ -13,16 +13,19 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 
 class UploadSizeLimit:
-    """Pure ASGI middleware: caps request bodies of POSTs to ``*/attachments`` and, with a cap of
-    its own, to ``*/appendices/import``.
+    """Pure ASGI middleware: caps request bodies of POSTs to ``*/attachments`` and, with caps of
+    their own, to ``*/appendices/import`` and ``/exchange/messages``.
 
     A declared Content-Length over the cap is answered at once; a body without one
     (chunked) is counted as it streams and cut off when it passes the cap.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, appendix_max_bytes: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, appendix_max_bytes: int | None = None,
+                 exchange_max_bytes: int | None = None) -> None:
         self.app = app
         self.limits = {"/attachments": (max_bytes, "attachments")}
+        if exchange_max_bytes is not None:
+            self.limits["/exchange/messages"] = (exchange_max_bytes, "edXML messages")
         if appendix_max_bytes is not None:
             self.limits["/appendices/import"] = (appendix_max_bytes, "appendix files")
 

@@ -149,3 +149,9 @@ class NotEdxml(Exception):
         if self.line is None:
             return self.message
         return f"line {self.line}, column {self.column or 0}: {self.message}"
+
+
+# OtherInfo/Priority ↔ the register's urgency: 0 thường, 1 khẩn, 2 thượng khẩn, 3 hỏa tốc,
+# 4 hỏa tốc hẹn giờ (which our register records as hỏa tốc).
+URGENCY_OF_PRIORITY = {0: "normal", 1: "urgent", 2: "very_urgent", 3: "flash", 4: "flash"}
+PRIORITY_OF_URGENCY = {"normal": 0, "urgent": 1, "very_urgent": 2, "flash": 3}

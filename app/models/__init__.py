@@ -2,6 +2,7 @@
 
 from app.models.base import Base
 from app.models.documents import Assignment, Attachment, DocumentEvent, IdempotencyKey, IncomingDocument
+from app.models.exchange import ExchangeAttachment, ExchangeMessage, ExchangeOutbox
 from app.models.organisation import Unit, User, UserRole
 from app.models.registers import Register, RegisterClerk, RegisterCounter
 from app.models.security import RevokedToken, SecurityEvent
@@ -17,6 +18,9 @@ __all__ = [
     "CalendarOverride",
     "Delegation",
     "DocumentEvent",
+    "ExchangeAttachment",
+    "ExchangeMessage",
+    "ExchangeOutbox",
     "IdempotencyKey",
     "IncomingDocument",
     "IndicatorRecord",

@@ -33,7 +33,7 @@ from app.models import Attachment, IncomingDocument, User
 from app.models.base import utcnow
 from app.content import TypeSniffer, safe_filename
 
-__all__ = ["safe_filename", "store_attachment", "sweep_stale_uploads", "storage_problem"]
+__all__ = ["place_blob", "safe_filename", "store_attachment", "sweep_stale_uploads", "storage_problem"]
 
 logger = logging.getLogger("congvan")
 
@@ -104,17 +104,24 @@ def _write_blob(root: Path, stream: BinaryIO, max_bytes: int, sniffer: TypeSniff
             out.flush()
             os.fsync(out.fileno())
         sha256 = digest.hexdigest()
-        final = blob_path(root, sha256)
-        if not final.parent.is_dir():
-            final.parent.mkdir(exist_ok=True)
-            fsync_directory(root)  # the new <aa>/ entry itself
-        os.replace(tmp, final)
-        # The rename is an entry in the directory: until that is on disk, a crash can lose the
-        # file whose row was committed.
-        fsync_directory(final.parent)
+        place_blob(root, tmp, sha256)
     finally:
         tmp.unlink(missing_ok=True)
     return sha256, size
+
+
+def place_blob(root: Path, written: Path, sha256: str) -> Path:
+    """Move a file already written and fsynced in ``root`` (a ``.upload-*`` temporary one) to
+    its hash's path, durably. The same bytes stored twice are one file."""
+    final = blob_path(root, sha256)
+    if not final.parent.is_dir():
+        final.parent.mkdir(exist_ok=True)
+        fsync_directory(root)  # the new <aa>/ entry itself
+    os.replace(written, final)
+    # The rename is an entry in the directory: until that is on disk, a crash can lose the
+    # file whose row was committed.
+    fsync_directory(final.parent)
+    return final
 
 
 def fsync_directory(path: Path) -> None:

@@ -27,7 +27,7 @@ from app.schemas.workflow import (
     ProposeAction,
 )
 from app.services.access import visible_documents
-from app.services import deadline_marks
+from app.services import deadline_marks, exchange_outbox
 from app.services.calendar import load_calendar
 from app.services.delegations import Standing, delegators_for
 from app.services.organisation import get_user
@@ -119,10 +119,14 @@ def apply_action(
     target = next((a for a in document.assignments if target_view and a.id == target_view.id), None)
     step = _Step(session=session, document=document, identity=identity, request=request, today=today, now=now)
     handler = _HANDLERS.get(request.action, _Step.change_state)
+    before = document.state
     handler(step, target)
     document.version += 1
     document.updated_at = now
     deadline_marks.refresh(session, document)
+    # The sender of an electronic document is told, in this transaction (04, 05, 06).
+    exchange_outbox.after_action(session=session, document=document, action=request.action, from_state=before,
+                                 actor=user, now=now, tz=tz)
     return document, identities
 
 

@@ -35,6 +35,8 @@ DOCUMENT_TRANSITIONS: list[dict[str, object]] = [
     {"trigger": "extend", "source": [*_REVIEW, S.in_progress], "dest": None},
     {"trigger": "resolve", "source": S.in_progress, "dest": S.resolved},
     {"trigger": "recall", "source": _LIVE, "dest": S.recalled},
+    # The sender's update (edXML BussinessDocType 2), accepted by the clerk: fields change in place.
+    {"trigger": "amend", "source": _LIVE, "dest": None},
     {"trigger": "archive", "source": S.resolved, "dest": S.archived},
 ]
 
@@ -46,8 +48,9 @@ ASSIGNMENT_TRANSITIONS: list[dict[str, object]] = [
     {"trigger": "extend", "source": [A.pending, A.in_progress], "dest": None},
 ]
 
-# Actions a person may request, in the table's order; "resolve" is fired by the workflow itself.
-WORKFLOW_ACTIONS = frozenset({"resolve"})
+# Actions a person may request, in the table's order; "resolve" is fired by the workflow itself,
+# "amend" by an accepted update from the sender (app.services.exchange).
+WORKFLOW_ACTIONS = frozenset({"resolve", "amend"})
 USER_ACTIONS = tuple(str(t["trigger"]) for t in DOCUMENT_TRANSITIONS if t["trigger"] not in WORKFLOW_ACTIONS)
 UNIT_ACTIONS = frozenset({"assign", "report", "complete", "acknowledge"})
 

@@ -95,6 +95,8 @@ def replay(events: Iterable[EventRecord]) -> Replayed:
                     target.due_date = _date(data["to_due_date"])
             elif event.action == "extend":
                 due = _date(data["to_due_date"])
+            elif event.action == "amend" and "due_date" in data.get("changed", {}):
+                due = _date(data["changed"]["due_date"]["to"])
             next_state = document_after(state, event.action)
             part = assignments.get(event.assignment_id) if event.assignment_id is not None else None
             if part is not None and resolves_document(event.action, part.role, state):

@@ -13,6 +13,7 @@ class Role(StrEnum):
     specialist = "specialist"  # chuyên viên
     auditor = "auditor"
     admin = "admin"
+    exchange = "exchange"  # the hub connector's account: delivers edXML messages, nothing else
 
 
 class DocumentState(StrEnum):
