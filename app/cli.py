@@ -1,4 +1,4 @@
-"""The ``congvan`` command: serve, migrate, create-user, export-openapi, demo.
+"""The ``congvan`` command: serve, worker, migrate, create-user, export-openapi, demo.
 
 Every command reads the same ``CONGVAN_*`` settings as the server.
 """
@@ -180,7 +180,35 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # Embedded default: bring the file to the current schema so `serve` just works.
         cmd_migrate(settings, args)
     print(f"congvan on http://{args.host}:{args.port}  (API docs: http://{args.host}:{args.port}/docs)")
-    uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    worker = None
+    if settings.run_worker:
+        from app import worker as background
+
+        worker = background.start_in_thread(settings)
+    try:
+        uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    finally:
+        if worker is not None:
+            worker[1].set()
+            worker[0].join(timeout=15)
+    return 0
+
+
+def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
+    """Run the background worker in the foreground until interrupted (SIGINT/SIGTERM)."""
+    import logging
+    import signal
+    import threading
+
+    from app import worker as background
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f"congvan worker on {_redacted(settings.resolved_database_url)}, delivering to "
+          f"{settings.exchange_endpoint or '(no CONGVAN_EXCHANGE_ENDPOINT: nothing is sent)'}", flush=True)
+    background.run(settings, stop)
     return 0
 
 
@@ -201,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--demo", action="store_true", help="migrate and load demo data first")
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run the background worker (status messages to the exchange hub)")
+    worker.set_defaults(func=cmd_worker)
 
     migrate = sub.add_parser("migrate", help="upgrade the configured database to the latest schema")
     migrate.set_defaults(func=cmd_migrate)
