@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    exchange):
         api.include_router(module.router)
     api.include_router(reports.projects_router)
+    api.include_router(exchange.documents_router)
     app.include_router(api)
     app.include_router(system.router)
     app.include_router(system.router, prefix=API_PREFIX, include_in_schema=False)

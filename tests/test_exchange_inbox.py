@@ -310,3 +310,44 @@ def test_a_status_message_we_write_parses_back_to_its_fields(client, as_user, se
     assert parsed.response_for.code == "125/VPCP-TCCV"
     assert parsed.description == outbox["description"]
     assert parsed.notices == []
+
+
+def test_a_document_exported_as_edxml_imports_again_to_the_same_fields_and_bytes(client, as_user, settings,
+                                                                                tmp_path):
+    pdf, annex = pdf_bytes("main", 2000), pdf_bytes("annex", 70_000)
+    paper = client.post(f"{API}/incoming-documents", headers=as_user("clerk"), json=document_body(
+        urgency="flash", due_date="2013-09-15", signer_name="Trần Thị Bình", signer_position="Trưởng ban",
+        page_count=4)).json()
+    for name, data in (("Báo cáo.pdf", pdf), ("Phụ lục.pdf", annex)):
+        uploaded = client.post(f"{API}/incoming-documents/{paper['id']}/attachments", headers=as_user("clerk"),
+                               files={"file": (name, data, "application/pdf")})
+        assert uploaded.status_code == 201
+    exported = client.get(f"{API}/incoming-documents/{paper['id']}/edxml", params={"to": ["000.00.00.H14"]},
+                          headers=as_user("clerk"))
+    assert exported.status_code == 200, exported.text
+    import io
+
+    message = parse_message(io.BytesIO(exported.content), tmp_path, tz=settings.tz)
+    assert message.kind == "document" and [r.organ_id for r in message.recipients] == ["000.00.00.H14"]
+    assert message.symbol == paper["symbol"] and message.document_date.isoformat() == paper["document_date"]
+    assert message.sender.name == paper["issuer"] and message.subject == paper["summary"]
+    assert (message.signer_name, message.signer_position) == ("Trần Thị Bình", "Trưởng ban")
+    assert message.priority == 3 and message.due_date.isoformat() == "2013-09-15" and message.page_count == 4
+    assert [(a.filename, a.sha256) for a in message.attachments] == [
+        ("Báo cáo.pdf", hashlib.sha256(pdf).hexdigest()), ("Phụ lục.pdf", hashlib.sha256(annex).hexdigest())]
+    # A paper document's issuer has no OrganId we know: the one thing the message lacks.
+    assert [n.message for n in message.notices] == ["From/OrganId is missing"]
+    # Re-imported as another agency would receive it: the same fields on its inbox item.
+    item = receive(client, as_user("hub"), exported.content.replace(b"000.00.00.H14", OUR_ORGAN.encode())).json()
+    assert (item["symbol"], item["issuer"], item["summary"], item["urgency"]) == (
+        paper["symbol"], paper["issuer"], paper["summary"], "flash")
+    assert [a["sha256"] for a in item["attachments"]] == [hashlib.sha256(pdf).hexdigest(),
+                                                         hashlib.sha256(annex).hexdigest()]
+    hidden = client.get(f"{API}/incoming-documents/{paper['id']}/edxml", headers=as_user("unit_leader_ttd"))
+    assert hidden.status_code == 404
+
+
+def test_the_queue_says_what_waits(client, as_user):
+    receive(client, as_user("hub"), document_message())
+    queue = client.get(f"{API}/exchange/queue", headers=as_user("admin")).json()
+    assert queue["pending"] == 1 and queue["failed"] == 0 and queue["endpoint_configured"] is False

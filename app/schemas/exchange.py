@@ -104,3 +104,11 @@ class OutboxOut(Schema):
     next_attempt_at: datetime
     sent_at: datetime | None
     last_error: str | None
+
+
+class OutboxQueue(Schema):
+    pending: int = Field(description="Status messages not yet delivered (including those backing off)")
+    failed: int = Field(description="Refused by the hub for good (a 4xx answer)")
+    oldest_pending_at: datetime | None
+    last_error: str | None
+    endpoint_configured: bool = Field(description="Whether CONGVAN_EXCHANGE_ENDPOINT is set")

@@ -29,7 +29,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound, ValidationFailed, storage_failure
-from app.exchange.message import URGENCY_OF_PRIORITY, BusinessType, DocumentMessage, NotEdxml, ParsedMessage
+from app.exchange.message import (
+    PRIORITY_OF_URGENCY,
+    URGENCY_OF_PRIORITY,
+    BusinessType,
+    DocumentMessage,
+    NotEdxml,
+    Organ,
+    ParsedAttachment,
+    ParsedMessage,
+)
 from app.exchange.parser import discard_attachments, parse_message
 from app.exchange.payload import PayloadLimits
 from app.models import Attachment, DocumentEvent, ExchangeAttachment, ExchangeMessage, IncomingDocument, User
@@ -428,3 +437,31 @@ def reject(*, session: Session, actor: User, item_id: int, reason: str, now: dat
     exchange_outbox.enqueue(session=session, item=item, code=StatusCode.change_rejected, actor=actor, now=now,
                             tz=tz, detail=reason, document_id=item.target_document_id)
     return item
+
+
+# --- forwarding -------------------------------------------------------------------------------
+
+
+def document_for_forwarding(*, session: Session, document: IncomingDocument, root: Path, ours: Ours,
+                            to: list[str]) -> DocumentMessage:
+    """A registered document as an edXML document message: the header from the register (the
+    issuer stays the sender, ``From``), the attachments' bytes from the blobs. Parsed again, it
+    gives the same fields and bytes."""
+    origin = exchange_outbox.origin_of(session=session, document=document)
+    edxml_id = origin.edxml_document_id if origin and origin.edxml_document_id else (
+        f"{ours.organ_id},{document.document_date:%Y/%m/%d},{document.symbol}")
+    attachments = session.scalars(select(Attachment).where(Attachment.document_id == document.id)
+                                  .order_by(Attachment.id)).all()
+    return DocumentMessage(
+        business_type=BusinessType.new, document_id=edxml_id,
+        sender=Organ(origin.from_organ_id if origin else None, document.issuer),
+        recipients=[Organ(organ_id) for organ_id in to], symbol=document.symbol,
+        document_date=document.document_date, place=None,
+        document_type_name=origin.document_type if origin else None, subject=document.summary, content=None,
+        signer_name=document.signer_name, signer_position=document.signer_position, due_date=document.due_date,
+        priority=PRIORITY_OF_URGENCY.get(document.urgency, 0), page_count=document.page_count,
+        business_reason=None, business_document_id=None, replaced_document_ids=[], response_for=[],
+        attachments=[ParsedAttachment(content_id=str(a.id), filename=a.filename, declared_type=None,
+                                      description=None, path=blob_path(root, a.sha256), size=a.size,
+                                      sha256=a.sha256, content_type=a.content_type) for a in attachments],
+    )

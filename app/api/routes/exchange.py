@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -11,20 +12,24 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.api.deps import ClerkUser, Now, SessionDep, SettingsDep, require_roles
-from app.api.params import id_path
+from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep, require_roles
+from app.api.params import DocumentId, id_path
 from app.api.problems import error_responses
 from app.config import Settings
-from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, storage_failure
+from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed, storage_failure
 from app.exchange.payload import TEMP_PREFIX
+from app.exchange.writer import write_document
 from app.models import ExchangeMessage, ExchangeOutbox, User
 from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, Page
 from app.schemas.documents import DocumentOut
-from app.schemas.exchange import Acceptance, InboxItemOut, InboxRegister, OutboxOut, Refusal
+from app.schemas.exchange import Acceptance, InboxItemOut, InboxRegister, OutboxOut, OutboxQueue, Refusal
 from app.services import exchange as svc
+from app.services.documents import get_visible_document
+from app.services.exchange_delivery import queue_state
 from app.services.workflow import identities_for
 from app.workflow.vocabulary import Role
 from app.api.presenters import document_out, visible_originals
@@ -36,6 +41,7 @@ ReceiverUser = Annotated[User, Depends(require_roles(Role.clerk, Role.exchange))
 ClerkOrAdmin = Annotated[User, Depends(require_roles(Role.clerk, Role.admin))]
 _XML_TYPES = ("application/xml", "text/xml", "application/edxml+xml")
 _SPOOL_CHUNK = 1024 * 1024
+_ORGAN_ID = re.compile(r"[\w.\-]{1,64}")
 
 
 def ours(settings: Settings) -> svc.Ours:
@@ -257,6 +263,14 @@ def outbox(
     return Page(items=[_outbox_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
+@router.get("/queue", name="queue", response_model=OutboxQueue)
+def queue(user: ClerkOrAdmin, session: SessionDep, settings: SettingsDep) -> OutboxQueue:
+    """How the delivery of status messages goes: what waits, since when, the last error."""
+    state = queue_state(session)
+    return OutboxQueue(pending=state.pending, failed=state.failed, oldest_pending_at=state.oldest_pending_at,
+                       last_error=state.last_error, endpoint_configured=bool(settings.exchange_endpoint))
+
+
 @router.get(
     "/outbox/{outbox_id}.edxml", name="outbox-edxml", response_class=Response, responses={
         200: {"content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
@@ -267,3 +281,37 @@ def outbox_edxml(outbox_id: OutboxId, user: ClerkOrAdmin, session: SessionDep) -
     if row is None:
         raise NotFound(f"outbox message {outbox_id} does not exist")
     return Response(row.payload.encode("utf-8"), media_type="application/xml; charset=utf-8")
+
+
+documents_router = APIRouter(prefix="/incoming-documents", tags=["exchange"], responses=error_responses(401, 404))
+
+
+@documents_router.get(
+    "/{document_id}/edxml", name="export", response_class=FileResponse, responses={
+        200: {"content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+              "description": "The document as an edXML document message (QCVN 102:2016), its attachments "
+                             "base64-encoded, for forwarding to another agency"}, **error_responses(422)},
+)
+def export(document_id: DocumentId, user: CurrentUser, session: SessionDep, settings: SettingsDep, now: Now,
+           to: Annotated[list[str], Query(max_length=50, description="OrganId of each recipient")] = []) -> FileResponse:
+    """Export a document you may see as edXML; `to` names the recipients (OrganId, repeatable)."""
+    reader = identities_for(session=session, user=user, today=now.astimezone(settings.tz).date())
+    document = get_visible_document(session=session, user=user, document_id=document_id,
+                                    delegators=[i.on_behalf_of for i in reader if i.on_behalf_of])
+    for organ_id in to:
+        if not _ORGAN_ID.fullmatch(organ_id):
+            raise ValidationFailed("to", f"'{organ_id[:64]}' is not an OrganId")
+    message = svc.document_for_forwarding(session=session, document=document, root=settings.attachments_dir,
+                                          ours=ours(settings), to=to)
+    settings.attachments_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=settings.attachments_dir, prefix=TEMP_PREFIX)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write_document(out, message, traced_by=settings.organ_id, at=now, tz=settings.tz)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return FileResponse(path, media_type="application/xml", background=BackgroundTask(path.unlink, missing_ok=True),
+                        headers={"Content-Disposition": f'attachment; filename="document-{document.id}.edxml"',
+                                 "X-Content-Type-Options": "nosniff"})
