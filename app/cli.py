@@ -113,12 +113,14 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     from app.migrate import upgrade_to_head
     from app.models.base import utcnow
     from app.services.demo import load_demo
+    from app.services.exchange import Ours
 
     upgrade_to_head(settings)
     engine = make_engine(settings)
     try:
         with make_sessionmaker(engine)() as session:
-            result = load_demo(session=session, data_dir=settings.data_dir, tz=settings.tz, now=utcnow())
+            result = load_demo(session=session, data_dir=settings.data_dir, tz=settings.tz, now=utcnow(),
+                               ours=Ours(settings.organ_id, settings.organ_name or settings.agency_name))
             session.commit()
     finally:
         engine.dispose()
@@ -127,6 +129,8 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     for username, password in result.credentials.items():
         print(f"  {username:<12} {password}")
     print(f"Seed document id: {result.document_id}  (08/BC-BCĐ, Ban chỉ đạo chương trình CNTT tỉnh Bình Dương)")
+    print(f"Electronic inbox: items {', '.join(map(str, result.inbox_ids))} wait for the clerk "
+          "(GET /api/v1/exchange/inbox?state=received)")
     return 0
 
 

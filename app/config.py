@@ -74,9 +74,10 @@ class Settings(BaseSettings):
     )
 
     organ_id: str = Field(
-        default="000.00.00.G22",
-        description="Our organisation id on the national document exchange (edXML OrganId): messages not "
-        "addressed to it are flagged, status messages are sent from it.",
+        default="000.00.00.G12",
+        description="Our organisation id on the national document exchange (edXML OrganId, issued with the "
+        "connection to the hub; set yours): messages not addressed to it are flagged, status messages are sent "
+        "from it.",
     )
     organ_name: str | None = Field(default=None, description="Our name in status messages; default agency_name.")
     exchange_endpoint: str | None = Field(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 from app.models import Appendix, IncomingDocument, Report, Unit
 from app.schemas.documents import DocumentCreate
 from app.schemas.reports import ReportCreate
+from app.services import exchange
 from app.services import organisation as org
+from app.services.demo_exchange import load_demo_inbox
 from app.services.documents import identity_keys, register_document
 from app.services.reports import create_report, import_appendix
 from app.workflow.vocabulary import Role
@@ -81,6 +83,7 @@ class DemoResult:
     document_id: int
     created: bool
     report_id: int | None = None
+    inbox_ids: list[int] = field(default_factory=list)
 
 
 def _load_credentials(path: Path) -> dict[str, str]:
@@ -96,8 +99,10 @@ def _save_credentials(path: Path, credentials: dict[str, str]) -> None:
         fh.writelines(f"{user}: {pw}\n" for user, pw in credentials.items())
 
 
-def load_demo(*, session: Session, data_dir: Path, tz: ZoneInfo, now: datetime) -> DemoResult:
-    """Create what is missing; running it twice changes nothing."""
+def load_demo(*, session: Session, data_dir: Path, tz: ZoneInfo, now: datetime,
+              ours: exchange.Ours | None = None) -> DemoResult:
+    """Create what is missing; running it twice changes nothing. With ``ours`` (who we are on the
+    document exchange), two electronic documents wait in the inbox too."""
     org.ensure_default_register(session=session)
     for code, name, parent in UNITS:
         if session.scalar(select(Unit.id).where(Unit.code == code)) is None:
@@ -136,7 +141,13 @@ def load_demo(*, session: Session, data_dir: Path, tz: ZoneInfo, now: datetime) 
         walk_seed_slip(session=session, document_id=document.id, tz=tz)
         created = True
     report, report_created = ensure_seed_report(session=session, document=document)
-    return DemoResult(credentials, creds_file, document.id, created or report_created, report.id)
+    inbox_ids: list[int] = []
+    if ours is not None:
+        clerk = org.get_user(session=session, username="vanthu")
+        assert clerk is not None
+        inbox_ids = load_demo_inbox(session=session, clerk=clerk, root=data_dir / "attachments", ours=ours,
+                                    now=now, tz=tz)
+    return DemoResult(credentials, creds_file, document.id, created or report_created, report.id, inbox_ids)
 
 
 def ensure_seed_report(*, session: Session, document: IncomingDocument) -> tuple[Report, bool]:

@@ -15,8 +15,9 @@ from tests.conftest import STAFF, UNITS
 from tests.workflow.matrix import ACTIONS, ALLOWED, NEVER, REFUSALS, SCENARIOS, SUCCESSES, USERS
 from tests.workflow_helpers import ACTION_BODIES, PATHS
 
-# Fired by the workflow itself when the lead assignment is done, never requested by a person.
-INTERNAL_ACTIONS = {"resolve"}
+# Fired by the workflow itself, never requested by a person: resolve when the lead assignment is
+# done, amend when the clerk accepts a sender's update (app.services.exchange).
+INTERNAL_ACTIONS = {"resolve", "amend"}
 
 USER_IDS = {username: n for n, username in enumerate(STAFF, start=1)}
 UNIT_IDS = {code: n for n, code in enumerate(UNITS, start=1)}
