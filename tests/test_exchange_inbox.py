@@ -351,3 +351,24 @@ def test_the_queue_says_what_waits(client, as_user):
     receive(client, as_user("hub"), document_message())
     queue = client.get(f"{API}/exchange/queue", headers=as_user("admin")).json()
     assert queue["pending"] == 1 and queue["failed"] == 0 and queue["endpoint_configured"] is False
+
+
+def test_the_same_message_in_parallel_is_still_one_item(client, as_user, engine):
+    body = document_message(attachments=[("CV.pdf", "application/pdf", pdf_bytes("par", 200_000))])
+    headers = as_user("hub")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(lambda _: receive(client, headers, body), range(4)))
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 201]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert outbox_codes(engine) == ["01"]
+
+
+def test_one_item_registered_by_two_clerks_at_once_is_one_document(client, as_user, engine):
+    item = receive(client, as_user("hub"), document_message()).json()
+    headers = as_user("clerk")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(
+            lambda _: client.post(f"{API}/exchange/inbox/{item['id']}/register", json={}, headers=headers), range(4)))
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
+    assert client.get(f"{API}/incoming-documents", headers=headers).json()["total"] == 1
+    assert outbox_codes(engine, item["id"]) == ["01", "03"]

@@ -118,9 +118,9 @@ def receive(*, session: Session, actor: User, raw: Path, raw_sha256: str, raw_si
             raise
         raise failure from exc
     item = _item(message, key=key, raw_sha256=raw_sha256, raw_size=raw_size, actor=actor, ours=ours, now=now)
-    session.add(item)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # (begin_nested flushes what is pending: add the item inside it)
+            session.add(item)
             session.flush()
     except IntegrityError:
         # The same message, taken in by a concurrent request a moment ago.
