@@ -1,12 +1,15 @@
 """edXML messages made for the tests (never copies of ../shared/edxml-samples), written as text
-so that the parser is tested against what other systems write, not against our own writer."""
+so that the parser is tested against what other systems write, not against our own writer; and a
+fake hub, a real HTTP server, to receive the status messages we send."""
 
 from __future__ import annotations
 
 import base64
 import io
 import os
+import threading
 import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
@@ -96,3 +99,42 @@ def status_13(document_id: str, *, sender: str = SENDER) -> bytes:
 
 
 XML = {"Content-Type": "application/xml"}
+
+
+class FakeHub:
+    """Answers its first requests with ``first_answers`` (e.g. two 500s), then 200; records what
+    it accepted (the X-Congvan-Message-Id and the body)."""
+
+    def __init__(self, first_answers: tuple[int, ...] = ()) -> None:
+        self.first_answers = first_answers
+        self.requests = 0
+        self.accepted: list[tuple[int, bytes]] = []
+        self.lock = threading.Lock()
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with hub.lock:
+                    hub.requests += 1
+                    answer = hub.first_answers[hub.requests - 1] if hub.requests <= len(hub.first_answers) else 200
+                    if answer < 300:
+                        hub.accepted.append((int(self.headers["X-Congvan-Message-Id"]), body))
+                self.send_response(answer)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/edxml"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeHub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

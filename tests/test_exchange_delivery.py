@@ -4,9 +4,7 @@ through failures, and never twice with several workers at once."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -15,48 +13,9 @@ from app.db import make_sessionmaker
 from app.models import ExchangeMessage, ExchangeOutbox, User
 from app.models.base import utcnow
 from app.services.exchange_delivery import DeliveryConfig, deliver_due, queue_state
-from tests.exchange_helpers import XML, document_message
+from tests.exchange_helpers import XML, FakeHub, document_message
 
 API = "/api/v1"
-
-
-class FakeHub:
-    """Answers its first requests with ``first_answers`` (e.g. two 500s), then 200; records what
-    it accepted (the X-Congvan-Message-Id and the body)."""
-
-    def __init__(self, first_answers: tuple[int, ...] = ()) -> None:
-        self.first_answers = first_answers
-        self.requests = 0
-        self.accepted: list[tuple[int, bytes]] = []
-        self.lock = threading.Lock()
-        hub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with hub.lock:
-                    hub.requests += 1
-                    answer = hub.first_answers[hub.requests - 1] if hub.requests <= len(hub.first_answers) else 200
-                    if answer < 300:
-                        hub.accepted.append((int(self.headers["X-Congvan-Message-Id"]), body))
-                self.send_response(answer)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/edxml"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeHub:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
