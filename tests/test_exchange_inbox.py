@@ -372,3 +372,13 @@ def test_one_item_registered_by_two_clerks_at_once_is_one_document(client, as_us
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
     assert client.get(f"{API}/incoming-documents", headers=headers).json()["total"] == 1
     assert outbox_codes(engine, item["id"]) == ["01", "03"]
+
+
+def test_the_inbox_is_searched_without_diacritics(client, as_user):
+    receive(client, as_user("hub"), document_message())
+    receive(client, as_user("hub"), document_message(document_id="X,2026/11/20,9/UBND", number="9",
+                                                     notation="UBND", subject="Báo cáo quý IV"))
+    found = client.get(f"{API}/exchange/inbox", params={"q": "bao cao"}, headers=as_user("clerk")).json()
+    assert [i["symbol"] for i in found["items"]] == ["9/UBND"]
+    by_symbol = client.get(f"{API}/exchange/inbox", params={"q": "vpcp-tccv"}, headers=as_user("clerk")).json()
+    assert [i["symbol"] for i in by_symbol["items"]] == ["125/VPCP-TCCV"]

@@ -183,3 +183,18 @@ def test_the_status_rule_follows_the_slip():
                                                                            StatusCode.resolved]
     assert statuses_after_action("acknowledge", "in_progress", "in_progress") == []
     assert statuses_after_action("submit", "registered", "office_review") == []
+
+
+def test_a_message_of_a_thousand_attachments_is_refused(tmp_path):
+    data = document_message(attachments=[(f"{i}.txt", "text/plain", b"x") for i in range(1000)])
+    with pytest.raises(NotEdxml) as refused:
+        parse(data, tmp_path)
+    assert refused.value.code == "exchange.too_large"
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_header_of_many_megabytes_is_refused(tmp_path):
+    data = document_message(subject="x" * (5 * 1024 * 1024))
+    with pytest.raises(NotEdxml) as refused:
+        parse(data, tmp_path)
+    assert refused.value.code == "exchange.too_large"

@@ -44,6 +44,7 @@ READ_CHUNK = 1024 * 1024
 # Everything that is not an attachment payload: a real header is a few kilobytes.
 MAX_HEADER_TEXT = 4 * 1024 * 1024
 MAX_HEADER_ELEMENTS = 20_000
+MAX_ATTACHMENTS = 200  # each is a file being written while the message streams in
 _PAYLOAD_ELEMENTS = {"ContentTransferEncoded", "AttachmentData"}
 _NONSTANDARD_PAYLOAD = "AttachmentData"  # the gateway's edXMLAttachments/AttachmentData
 
@@ -125,6 +126,8 @@ class _Target:
             self.unqualified = True
         node = _Node(local, bool(namespace))
         if local in _PAYLOAD_ELEMENTS:
+            if len(self.writers) >= MAX_ATTACHMENTS:
+                raise _HeaderTooLarge(f"more than {MAX_ATTACHMENTS} attachments")
             node.payload = PayloadWriter(self.workdir, f"attachment {len(self.writers) + 1}")
             self.writers.append(node.payload)
         if is_root:
@@ -196,7 +199,7 @@ def parse_message(stream: BinaryIO, workdir: Path, *, tz: tzinfo,
                        code="exchange.doctype_refused") from None
     except _HeaderTooLarge as exc:
         _discard(target.writers)
-        raise NotEdxml(f"the message's header is too large: {exc}", code="exchange.header_too_large") from None
+        raise NotEdxml(f"the message is too large to be a document: {exc}", code="exchange.too_large") from None
     except BaseException:
         _discard(target.writers)
         raise

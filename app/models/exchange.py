@@ -58,6 +58,7 @@ class ExchangeMessage(Base):
     status_code: Mapped[str | None] = mapped_column(String(2))
     named_document_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    search_text: Mapped[str] = mapped_column(Text, default="")  # folded symbol, summary, issuer, sender id
     raw_sha256: Mapped[str] = mapped_column(String(64))
     raw_size: Mapped[int] = mapped_column(BigInteger)
     # The registered document this item became (new, replace) or names (revoke, update, 13).

@@ -48,7 +48,7 @@ from app.services import deadline_marks, exchange_outbox
 from app.services.access import visible_documents
 from app.services.attachments import blob_path, place_blob
 from app.services.documents import identity_keys, register_document, visible_ids
-from app.text import fold
+from app.text import fold, search_terms
 from app.workflow.exchange_status import StatusCode
 from app.workflow.symbols import InvalidSymbol, parse_symbol
 from app.workflow.vocabulary import Channel
@@ -147,11 +147,11 @@ def _item(message: ParsedMessage, *, key: str, raw_sha256: str, raw_size: int, a
     )
     if not isinstance(message, DocumentMessage):
         response = message.response_for
-        return ExchangeMessage(
+        return _searchable(ExchangeMessage(
             kind="status", state="recorded", status_code=message.status_code, edxml_document_id=response.document_id,
             symbol=response.code, document_date=response.promulgation_date, reason=message.description,
             named_document_ids=[response.document_id] if response.document_id else [], to_organ_ids=[],
-            warnings=warnings, urgency="normal", **common)
+            warnings=warnings, urgency="normal", **common))
     recipients = [r.organ_id for r in message.recipients if r.organ_id]
     if ours.organ_id not in recipients:
         warnings.append({"code": "exchange.not_addressed_to_us",
@@ -173,6 +173,12 @@ def _item(message: ParsedMessage, *, key: str, raw_sha256: str, raw_size: int, a
                            unpacked_from=_cut(a.unpacked_from, 255))
         for i, a in enumerate(message.attachments, start=1)
     ]
+    return _searchable(item)
+
+
+def _searchable(item: ExchangeMessage) -> ExchangeMessage:
+    words = (item.symbol, item.summary, item.issuer, item.from_organ_name, item.from_organ_id)
+    item.search_text = fold(" ".join(w for w in words if w))
     return item
 
 
@@ -240,13 +246,8 @@ def inbox_query(*, state: str | None = None, from_organ_id: str | None = None, q
         query = query.where(ExchangeMessage.state == state)
     if from_organ_id:
         query = query.where(ExchangeMessage.from_organ_id == from_organ_id)
-    if q:
-        for term in fold(q).split():
-            like = f"%{term}%"
-            query = query.where(or_(func.lower(ExchangeMessage.symbol).like(like),
-                                    func.lower(ExchangeMessage.summary).like(like),
-                                    func.lower(ExchangeMessage.issuer).like(like),
-                                    func.lower(ExchangeMessage.from_organ_id).like(like)))
+    for term in search_terms(q or ""):
+        query = query.where(ExchangeMessage.search_text.contains(term, autoescape=True))
     return query.order_by(ExchangeMessage.received_at.desc(), ExchangeMessage.id.desc())
 
 

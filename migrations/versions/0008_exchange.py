@@ -51,6 +51,7 @@ def upgrade() -> None:
     sa.Column('status_code', sa.String(length=2), nullable=True),
     sa.Column('named_document_ids', sa.JSON(), nullable=False),
     sa.Column('warnings', sa.JSON(), nullable=False),
+    sa.Column('search_text', sa.Text(), nullable=False),
     sa.Column('raw_sha256', sa.String(length=64), nullable=False),
     sa.Column('raw_size', sa.BigInteger(), nullable=False),
     sa.Column('document_id', sa.Integer(), nullable=True),
