@@ -75,6 +75,12 @@ def memory_kb(pid: int) -> dict[str, int]:
     return out
 
 
+def reset_peak_memory(pid: int) -> None:
+    """Start the process's VmHWM again from its VmRSS (``clear_refs``), so that it then reads the
+    peak of what follows, to the page, however short it was."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
 class Sampler:
     """A background thread that calls ``sample()`` every ``interval`` seconds inside a ``with`` block."""
 
