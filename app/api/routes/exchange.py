@@ -95,10 +95,16 @@ async def _spool_body(request: Request, settings: Settings) -> _Spool:
             if upload is None or isinstance(upload, str):
                 raise UnsupportedMediaType("a multipart body must carry the message as the part 'file'")
             while chunk := await upload.read(_SPOOL_CHUNK):
-                spool.write(chunk)
+                await run_in_threadpool(spool.write, chunk)
         elif media_type in _XML_TYPES:
+            # Hashing and writing run on a worker thread, a megabyte at a time, never on the event loop.
+            pending = bytearray()
             async for chunk in request.stream():
-                spool.write(chunk)
+                pending += chunk
+                if len(pending) >= _SPOOL_CHUNK:
+                    await run_in_threadpool(spool.write, bytes(pending))
+                    pending.clear()
+            await run_in_threadpool(spool.write, bytes(pending))
         else:
             raise UnsupportedMediaType(
                 f"send the edXML message as application/xml, text/xml or multipart 'file', not {media_type or 'no type'}")
