@@ -134,6 +134,36 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_trust(settings: Settings, args: argparse.Namespace) -> int:
+    """``trust add FILE``: put the certificates of a PEM/DER file in the trust directory;
+    ``trust list``: what is there (root or intermediate, subject, validity, SHA-256 fingerprint)."""
+    from app.signatures.trust import InvalidCertificate, TrustStore
+
+    store = TrustStore(settings.resolved_trust_dir)
+    if args.trust_command == "add":
+        try:
+            added = store.add(Path(args.file).read_bytes())
+        except (InvalidCertificate, OSError) as exc:
+            print(f"error: {args.file}: {exc}", file=sys.stderr)
+            return 1
+        for certificate in added:
+            print(f"added {'root' if certificate.is_root else 'intermediate'}: {certificate.subject}"
+                  f"  ({certificate.fingerprint})")
+        print("Re-verify stored files with POST .../attachments/{id}/verify to use it for them.")
+        return 0
+    trust = store.current()
+    print(f"trust directory: {settings.resolved_trust_dir}  (set fingerprint {trust.fingerprint[:16]})")
+    for certificate in trust.certificates:
+        print(f"{'root        ' if certificate.is_root else 'intermediate'}  {certificate.subject}\n"
+              f"              valid {certificate.not_before:%Y-%m-%d} → {certificate.not_after:%Y-%m-%d}"
+              f"  sha256 {certificate.fingerprint}")
+    for problem in trust.problems:
+        print(f"unreadable    {problem}")
+    if not trust.certificates:
+        print("(empty: every signature is 'untrusted' until roots are added)")
+    return 0
+
+
 def cmd_workflow_diagram(_settings: Settings, _args: argparse.Namespace) -> int:
     from app.workflow.machine import ASSIGNMENT_MACHINE, mermaid
 
@@ -236,6 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run the background worker (status messages to the exchange hub)")
     worker.set_defaults(func=cmd_worker)
+
+    trust = sub.add_parser("trust", help="the certificates PDF signatures are checked against: add, list")
+    trust_sub = trust.add_subparsers(dest="trust_command", required=True)
+    trust_add = trust_sub.add_parser("add", help="add the root or intermediate certificate(s) of a PEM/DER file")
+    trust_add.add_argument("file")
+    trust_sub.add_parser("list", help="list the trusted certificates")
+    trust.set_defaults(func=cmd_trust)
 
     migrate = sub.add_parser("migrate", help="upgrade the configured database to the latest schema")
     migrate.set_defaults(func=cmd_migrate)

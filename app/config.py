@@ -95,6 +95,15 @@ class Settings(BaseSettings):
         "when `congvan worker` runs separately.",
     )
     worker_poll_s: float = Field(default=2.0, gt=0, le=60)
+    trust_dir: Path | None = Field(
+        default=None, description="Root and intermediate certificates (PEM/DER) that PDF signatures are checked "
+        "against; default <data dir>/trust. `congvan trust add FILE` puts one there.")
+    trust_fetch: bool = Field(
+        default=False, description="Fetch missing intermediates and revocation data (OCSP/CRL) over the network "
+        "when verifying signatures; off, revocation is not checked and each result says so.")
+    verify_inline_max_mb: float = Field(
+        default=5.0, ge=0, description="PDFs up to this size are verified while they are stored; larger ones by "
+        "the worker (the upload answers at once, the result follows).")
 
     @property
     def resolved_database_url(self) -> str:
@@ -105,6 +114,10 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+    @property
+    def resolved_trust_dir(self) -> Path:
+        return self.trust_dir or self.data_dir / "trust"
 
     @property
     def max_upload_bytes(self) -> int:

@@ -28,6 +28,7 @@ from app.api.routes import (
     workflow,
 )
 from app.config import Settings
+from app.services.signatures import verification_for
 from app.db import make_engine, make_sessionmaker
 from app.reports.sources import MAX_APPENDIX_BYTES
 from app.services.attachments import sweep_stale_uploads
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
     app.state.statement_sessionmaker = make_sessionmaker(engine, per_statement=True)
     app.state.statement_read_sessionmaker = make_sessionmaker(engine, read_only=True, per_statement=True)
+    app.state.verification = verification_for(settings)
     app.state.login_gate = LoginGate(threads=settings.login_hash_threads, queue=settings.login_queue)
 
     api = APIRouter(prefix=API_PREFIX)

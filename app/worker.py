@@ -1,4 +1,5 @@
-"""The background worker: delivers the exchange outbox's status messages, again and again.
+"""The background worker: delivers the exchange outbox's status messages and verifies the
+signatures of large PDFs, again and again.
 
 ``congvan worker`` runs it in the foreground (a deployment that separates web and worker
 processes runs one or several; on PostgreSQL they never send one message twice, see
@@ -15,6 +16,7 @@ import threading
 from app.config import Settings
 from app.db import make_engine, make_sessionmaker
 from app.services.exchange_delivery import DeliveryConfig, deliver_due
+from app.services.signatures import verification_for, verify_pending
 
 logger = logging.getLogger("congvan.worker")
 ERROR_PAUSE_S = 10.0
@@ -30,6 +32,7 @@ def run(settings: Settings, stop: threading.Event) -> None:
     engine = make_engine(settings)
     factory = make_sessionmaker(engine)
     config = delivery_config(settings)
+    verification = verification_for(settings)
     if not config.endpoint:
         logger.warning("CONGVAN_EXCHANGE_ENDPOINT is not set: status messages wait in the outbox")
     try:
@@ -40,6 +43,8 @@ def run(settings: Settings, stop: threading.Event) -> None:
                 if outcome.sent or outcome.failed or outcome.retried:
                     logger.info("outbox: %d sent, %d to retry, %d refused by the hub", outcome.sent,
                                 outcome.retried, outcome.failed)
+                while verify_pending(factory, verification):
+                    pass
             except Exception:  # noqa: BLE001 - the loop outlives any one pass
                 logger.exception("the outbox pass failed; retrying in %.0f s", ERROR_PAUSE_S)
                 pause = ERROR_PAUSE_S

@@ -35,6 +35,7 @@ PASSWORD = "correct horse battery staple"
 
 # Tables emptied before each test, children first.
 DOCUMENT_TABLES = [
+    "signature_checks",
     "exchange_outbox",
     "exchange_attachments",
     "exchange_messages",

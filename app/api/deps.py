@@ -12,6 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.services.signatures import Verification
 from app.errors import Forbidden, NotAuthenticated
 from app.models import User
 from app.models.base import utcnow
@@ -64,6 +65,13 @@ async def get_statement_session(request: Request) -> AsyncIterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_verification(request: Request) -> Verification:
+    return request.app.state.verification
+
+
+VerificationDep = Annotated[Verification, Depends(get_verification)]
 SessionDep = Annotated[Session, Depends(get_session)]
 StatementSessionDep = Annotated[Session, Depends(get_statement_session)]
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, object_session
 
-from app.models import IncomingDocument
+from app.models import IncomingDocument, SignatureCheck
 from app.schemas.documents import AssignmentOut, DocumentOut
 from app.services import rule_columns
 from app.services.documents import visible_ids
@@ -99,3 +99,12 @@ def documents_out(
     reports = report_ids_for(session=session, document_ids=[d.id for d in documents]) if session else {}
     originals = visible_originals(session, reader, documents)
     return [document_out(d, reader, now, tz, report_ids=reports.get(d.id, []), originals=originals) for d in documents]
+
+
+def signature_fields(content_type: str, check: SignatureCheck | None) -> dict:
+    """The ``SignedFile`` part of an attachment's body: its signatures as last verified."""
+    if content_type.split(";")[0] != "application/pdf":
+        return {"signature_status": "not_pdf", "signatures": [], "signatures_checked_at": None}
+    if check is None or check.state != "done":
+        return {"signature_status": "pending", "signatures": [], "signatures_checked_at": None}
+    return {"signature_status": check.status, "signatures": check.signatures, "signatures_checked_at": check.checked_at}

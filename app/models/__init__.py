@@ -6,6 +6,7 @@ from app.models.exchange import ExchangeAttachment, ExchangeMessage, ExchangeOut
 from app.models.organisation import Unit, User, UserRole
 from app.models.registers import Register, RegisterClerk, RegisterCounter
 from app.models.security import RevokedToken, SecurityEvent
+from app.models.signatures import SignatureCheck
 from app.models.reports import Appendix, AppendixGroup, IndicatorRecord, ProjectRecord, Report, TableRow
 from app.models.workflow import CalendarOverride, Delegation
 
@@ -31,6 +32,7 @@ __all__ = [
     "Report",
     "RevokedToken",
     "SecurityEvent",
+    "SignatureCheck",
     "TableRow",
     "Unit",
     "User",

@@ -56,6 +56,11 @@ class AssignmentOut(Schema):
     overdue: bool
 
 
+class Notice(Schema):
+    code: str = Field(description="Stable, e.g. signature.main_unsigned, signature.main_invalid")
+    message: str
+
+
 class DocumentOut(Schema):
     id: int
     register_code: str
@@ -88,6 +93,10 @@ class DocumentOut(Schema):
     created_by: str
     created_at: datetime
     report_ids: list[int] = Field(default=[], description="Reports recorded from this document (GET /reports/{id})")
+    warnings: list[Notice] = Field(
+        default=[], description="On a registration's answer: what the clerk should look at, e.g. "
+        "signature.main_unsigned for an electronic document whose main PDF is not signed")
+
 
 
 class DocumentFilters(Schema):

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from app.schemas.attachments import SignedFile
 from app.schemas.common import Code, InputDate, Schema, readable_symbol, text
 from app.schemas.documents import ShortText, Summary
 from app.workflow.vocabulary import Confidentiality, Urgency
@@ -17,7 +18,7 @@ class ExchangeWarning(Schema):
     message: str
 
 
-class InboxAttachmentOut(Schema):
+class InboxAttachmentOut(SignedFile):
     id: int
     filename: str
     content_type: str = Field(description="Detected from the bytes (the sender's claim is declared_type)")

@@ -53,10 +53,21 @@ class SlipSummary(Schema):
     overdue_units: list[str] = Field(default_factory=list, description="Codes of the units whose part is overdue")
 
 
+class SlipSignature(Schema):
+    """A signed attachment's signature as the slip prints it (one line per signature)."""
+
+    filename: str
+    signer_name: str | None
+    signed_at: datetime | None  # in the agency's time zone
+    status: str  # valid | untrusted | invalid | unsupported | pending
+    status_label: str  # hợp lệ, …
+
+
 class Slip(Schema):
     document_id: int
     agency: str
     summary: SlipSummary
+    signatures: list[SlipSignature] = Field(default_factory=list, description="Digital signatures of its PDFs")
     office_opinions: list[SlipEntry]
     leadership_directions: list[SlipEntry]
     unit_directions: list[SlipEntry]

@@ -22,6 +22,7 @@ import os
 import secrets
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -56,6 +57,7 @@ def store_attachment(
     root: Path,
     max_bytes: int,
     content_disposition: str | None = None,
+    now: datetime | None = None,
 ) -> Attachment:
     """Copy ``stream`` to disk while hashing it and sniffing its type, refusing more than
     ``max_bytes``. ``filename`` is the form parser's reading of the name; ``content_disposition``
@@ -77,7 +79,7 @@ def store_attachment(
         size=size,
         sha256=sha256,
         uploaded_by_id=actor.id,
-        uploaded_at=utcnow(),
+        uploaded_at=now or utcnow(),
     )
     session.add(attachment)
     session.flush()

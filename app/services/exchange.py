@@ -44,10 +44,11 @@ from app.exchange.payload import PayloadLimits
 from app.models import Attachment, DocumentEvent, ExchangeAttachment, ExchangeMessage, IncomingDocument, User
 from app.schemas.documents import DocumentCreate
 from app.schemas.workflow import RecallAction
-from app.services import deadline_marks, exchange_outbox
+from app.services import deadline_marks, exchange_outbox, signatures
 from app.services.access import visible_documents
 from app.services.attachments import blob_path, place_blob
 from app.services.documents import identity_keys, register_document, visible_ids
+from app.signatures.verify import registration_warning
 from app.text import fold, search_terms
 from app.workflow.exchange_status import StatusCode
 from app.workflow.symbols import InvalidSymbol, parse_symbol
@@ -89,7 +90,8 @@ def _dedupe_key(message: ParsedMessage, raw_sha256: str) -> str:
 
 
 def receive(*, session: Session, actor: User, raw: Path, raw_sha256: str, raw_size: int, root: Path, ours: Ours,
-            now: datetime, tz: ZoneInfo, limits: PayloadLimits = PayloadLimits()) -> Received:
+            now: datetime, tz: ZoneInfo, limits: PayloadLimits = PayloadLimits(),
+            verification: signatures.Verification | None = None) -> Received:
     """Take in the message whose bytes are in ``raw`` (a temporary file in ``root``, which this
     takes over). Commits nothing: the caller commits once."""
     try:
@@ -129,6 +131,10 @@ def receive(*, session: Session, actor: User, raw: Path, raw_sha256: str, raw_si
             raise
         return Received(earlier, replayed=True)
     if isinstance(message, DocumentMessage):
+        if verification is not None:
+            for attachment in item.attachments:
+                signatures.request(session=session, verification=verification, sha256=attachment.sha256,
+                                   size=attachment.size, content_type=attachment.content_type, now=now)
         _supersede_earlier(session, item)
         _find_target(session, item)
         exchange_outbox.enqueue(session=session, item=item, code=StatusCode.received, actor=actor, now=now, tz=tz)
@@ -356,6 +362,17 @@ def register(*, session: Session, actor: User, item_id: int, overrides: dict[str
     exchange_outbox.enqueue(session=session, item=item, code=StatusCode.registered, actor=actor, now=now, tz=tz,
                             document_id=document.id)
     return item, document
+
+
+def signature_warnings(session: Session, item: ExchangeMessage) -> list[dict[str, str]]:
+    """The registration's warning about the main attachment's signature, if any."""
+    main = next((a for a in item.attachments if a.content_type == signatures.PDF), None)
+    status = None
+    if main is not None:
+        check = signatures.results_for(session, [main.sha256]).get(main.sha256)
+        status = check.status if check is not None and check.state == "done" else "pending"
+    warning = registration_warning(status)
+    return [{"code": warning[0], "message": warning[1]}] if warning else []
 
 
 def refuse(*, session: Session, actor: User, item_id: int, reason: str, now: datetime,

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import DocumentEvent, IncomingDocument, Unit, User
-from app.schemas.slip import Slip, SlipAssignment, SlipEntry, SlipSummary
+from app.models import Attachment, DocumentEvent, IncomingDocument, Unit, User
+from app.schemas.slip import Slip, SlipAssignment, SlipEntry, SlipSignature, SlipSummary
 from app.services import rule_columns
+from app.services.signatures import PDF, results_for
 from app.services.workflow import list_events
 from app.workflow import deadlines
 from app.workflow.vocabulary import Role
@@ -116,4 +117,30 @@ def build_slip(*, session: Session, document: IncomingDocument, agency: str, tz:
         overdue=deadlines.document_is_overdue(document.state, document.due_date, parts, today),
         overdue_units=[a.unit.code for a in document.assignments if a.id in late],
     )
-    return Slip(document_id=document.id, agency=agency, summary=summary, **sections)
+    return Slip(document_id=document.id, agency=agency, summary=summary,
+                signatures=_signatures(session, document, tz), **sections)
+
+
+SIGNATURE_LABELS = {"valid": "hợp lệ", "untrusted": "không xác thực được nguồn gốc",
+                    "invalid": "không hợp lệ", "unsupported": "không kiểm tra được",
+                    "pending": "đang kiểm tra"}
+
+
+def _signatures(session: Session, document: IncomingDocument, tz: ZoneInfo) -> list[SlipSignature]:
+    """One line per signature of the document's PDFs (a PDF still being checked: one line)."""
+    pdfs = [a for a in session.scalars(select(Attachment).where(Attachment.document_id == document.id)
+                                       .order_by(Attachment.id)) if a.content_type == PDF]
+    checks = results_for(session, [a.sha256 for a in pdfs])
+    lines = []
+    for attachment in pdfs:
+        check = checks.get(attachment.sha256)
+        if check is None or check.state != "done":
+            lines.append(SlipSignature(filename=attachment.filename, signer_name=None, signed_at=None,
+                                       status="pending", status_label=SIGNATURE_LABELS["pending"]))
+            continue
+        for signature in check.signatures:
+            signed_at = datetime.fromisoformat(signature["signed_at"]).astimezone(tz) if signature["signed_at"] else None
+            lines.append(SlipSignature(filename=attachment.filename, signer_name=signature["signer_name"],
+                                       signed_at=signed_at, status=signature["status"],
+                                       status_label=SIGNATURE_LABELS[signature["status"]]))
+    return lines

@@ -230,6 +230,18 @@ def _html_note(note: _Note) -> str:
     return "".join(parts)
 
 
+def _signature_lines(slip: Slip) -> list[str]:
+    """``Chữ ký số: CV.pdf — Nguyễn Văn A, 14:05 03/12/2026 (hợp lệ)``, one per signature."""
+    lines = []
+    for signature in slip.signatures:
+        who = signature.signer_name or "—"
+        when = f", {signature.signed_at:%H:%M %d/%m/%Y}" if signature.signed_at else ""
+        lines.append(f"Chữ ký số: {signature.filename} — {who}{when} ({signature.status_label})"
+                     if signature.status != "pending" else
+                     f"Chữ ký số: {signature.filename} ({signature.status_label})")
+    return lines
+
+
 def render_slip_html(slip: Slip, *, place: str = DEFAULT_PLACE) -> str:
     """The slip as one printable, self-contained A4 HTML page (UTF-8)."""
     s = slip.summary
@@ -251,6 +263,7 @@ def render_slip_html(slip: Slip, *, place: str = DEFAULT_PLACE) -> str:
         f'<li>{item("Số ký hiệu văn bản")}<span class="gap"></span>{item("Mức độ khẩn")}</li>',
         *(f"<li>{item(label)}</li>" for label in
           ("Số đến", "Ngày, tháng văn bản", "Cơ quan ban hành", "Trích yếu", "Thời hạn xử lý")),
+        *(f'<li class="signature">{escape(line)}</li>' for line in _signature_lines(slip)),
         "</ul></section>",
     ]
     for number, heading, attribute in SECTIONS:
@@ -358,6 +371,10 @@ def render_slip_pdf(slip: Slip, *, place: str = DEFAULT_PLACE) -> bytes:
         pdf.ln(5.5)
     for label, value in lines[2:]:
         field_line(label, _nfc(value))
+    for line in _signature_lines(slip):
+        with _indented(pdf, 4):
+            pdf.set_font(_FONT, "", 10.5)
+            pdf.multi_cell(width - 4, 5.5, f"- {_nfc(line)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     indent = 6.0
     for number, title, attribute in SECTIONS:

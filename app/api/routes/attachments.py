@@ -7,11 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import FileResponse
 
-from app.api.deps import ClerkUser, CurrentUser, SessionDep, SettingsDep
+from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep, VerificationDep
 from app.api.params import AttachmentId, DocumentId
+from app.api.presenters import signature_fields
 from app.api.problems import error_responses
+from app.errors import Conflict
 from app.schemas.attachments import AttachmentOut
 from app.services import attachments as svc
+from app.services import signatures
 from app.content import content_disposition, served_type
 from app.services.documents import get_visible_document
 
@@ -30,7 +33,11 @@ def upload(
     clerk: ClerkUser,
     session: SessionDep,
     settings: SettingsDep,
+    verification: VerificationDep,
+    now: Now,
 ) -> AttachmentOut:
+    """Store a file. A PDF's signatures are verified before the answer when it is at most
+    CONGVAN_VERIFY_INLINE_MAX_MB, else by the worker (`signature_status: pending` until then)."""
     document = get_visible_document(session=session, user=clerk, document_id=document_id)
     attachment = svc.store_attachment(
         session=session,
@@ -41,16 +48,43 @@ def upload(
         content_disposition=file.headers.get("content-disposition"),
         root=settings.attachments_dir,
         max_bytes=settings.max_upload_bytes,
+        now=now,
     )
-    body = AttachmentOut.model_validate(attachment)
+    check = signatures.request(session=session, verification=verification, sha256=attachment.sha256,
+                               size=attachment.size, content_type=attachment.content_type, now=now)
+    body = attachment_out(attachment, check)
     session.commit()
     return body
+
+
+def attachment_out(attachment, check) -> AttachmentOut:
+    return AttachmentOut.model_validate({
+        "id": attachment.id, "filename": attachment.filename, "content_type": attachment.content_type,
+        "size": attachment.size, "sha256": attachment.sha256, "uploaded_at": attachment.uploaded_at,
+        **signature_fields(attachment.content_type, check)})
 
 
 @router.get("", name="list", response_model=list[AttachmentOut])
 def list_attachments(document_id: DocumentId, user: CurrentUser, session: SessionDep) -> list[AttachmentOut]:
     document = get_visible_document(session=session, user=user, document_id=document_id)
-    return [AttachmentOut.model_validate(a) for a in svc.list_attachments(session=session, document=document)]
+    rows = svc.list_attachments(session=session, document=document)
+    checks = signatures.results_for(session, [a.sha256 for a in rows])
+    return [attachment_out(a, checks.get(a.sha256)) for a in rows]
+
+
+@router.post("/{attachment_id}/verify", name="verify", response_model=AttachmentOut,
+             responses=error_responses(403, 409))
+def verify(document_id: DocumentId, attachment_id: AttachmentId, clerk: ClerkUser, session: SessionDep,
+           verification: VerificationDep, now: Now) -> AttachmentOut:
+    """Verify a PDF's signatures again now, against today's trust set (e.g. after roots were added)."""
+    document = get_visible_document(session=session, user=clerk, document_id=document_id)
+    attachment = svc.get_attachment(session=session, document=document, attachment_id=attachment_id)
+    if attachment.content_type != signatures.PDF:
+        raise Conflict(f"attachment {attachment_id} is not a PDF: it has no signatures to verify")
+    check = signatures.reverify(session=session, verification=verification, sha256=attachment.sha256, now=now)
+    body = attachment_out(attachment, check)
+    session.commit()
+    return body
 
 
 @router.get(

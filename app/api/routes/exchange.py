@@ -16,7 +16,7 @@ from starlette.background import BackgroundTask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep, require_roles
+from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep, VerificationDep, require_roles
 from app.api.params import DocumentId, id_path
 from app.api.problems import error_responses
 from app.config import Settings
@@ -25,14 +25,15 @@ from app.exchange.payload import TEMP_PREFIX
 from app.exchange.writer import write_document
 from app.models import ExchangeMessage, ExchangeOutbox, User
 from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, Page
-from app.schemas.documents import DocumentOut
+from app.schemas.documents import DocumentOut, Notice
 from app.schemas.exchange import Acceptance, InboxItemOut, InboxRegister, OutboxOut, OutboxQueue, Refusal
 from app.services import exchange as svc
+from app.services import signatures
 from app.services.documents import get_visible_document
 from app.services.exchange_delivery import queue_state
 from app.services.workflow import identities_for
 from app.workflow.vocabulary import Role
-from app.api.presenters import document_out, visible_originals
+from app.api.presenters import document_out, signature_fields, visible_originals
 
 router = APIRouter(prefix="/exchange", tags=["exchange"], responses=error_responses(401, 403))
 InboxId = id_path("Id of an inbox item")
@@ -48,10 +49,19 @@ def ours(settings: Settings) -> svc.Ours:
     return svc.Ours(settings.organ_id, settings.organ_name or settings.agency_name)
 
 
+_ITEM_FIELDS = [name for name in InboxItemOut.model_fields if name not in ("attachments", "duplicate_of")]
+_ATTACHMENT_FIELDS = ["id", "filename", "content_type", "declared_type", "size", "sha256", "unpacked_from"]
+
+
 def present(session: Session, user: User, items: list[ExchangeMessage]) -> list[InboxItemOut]:
     duplicates = svc.probable_duplicates(session=session, user=user, items=items)
-    return [InboxItemOut.model_validate(item).model_copy(update={"duplicate_of": duplicates.get(item.id)})
-            for item in items]
+    checks = signatures.results_for(session, [a.sha256 for item in items for a in item.attachments])
+    return [InboxItemOut.model_validate({
+        **{name: getattr(item, name) for name in _ITEM_FIELDS},
+        "duplicate_of": duplicates.get(item.id),
+        "attachments": [{**{name: getattr(a, name) for name in _ATTACHMENT_FIELDS},
+                         **signature_fields(a.content_type, checks.get(a.sha256))} for a in item.attachments],
+    }) for item in items]
 
 
 class _Spool:
@@ -140,7 +150,7 @@ _MESSAGE_BODY = {
                      "`Idempotent-Replayed: true`"}, **error_responses(413, 415, 422, 503, 507)},
 )
 async def receive(request: Request, response: Response, user: ReceiverUser, session: SessionDep,
-                  settings: SettingsDep, now: Now) -> InboxItemOut:
+                  settings: SettingsDep, verification: VerificationDep, now: Now) -> InboxItemOut:
     """Take in an edXML message: a document (new, revoke, update, replace) becomes an inbox item
     and status 01 to its sender; a status message is recorded (13, a recall request, waits for the
     clerk like a revoke). Not well-formed or not edXML: 422 with `line N, column M`."""
@@ -150,7 +160,7 @@ async def receive(request: Request, response: Response, user: ReceiverUser, sess
         try:
             received = svc.receive(session=session, actor=user, raw=spool.path, raw_sha256=spool.digest.hexdigest(),
                                    raw_size=spool.size, root=settings.attachments_dir, ours=ours(settings), now=now,
-                                   tz=settings.tz)
+                                   tz=settings.tz, verification=verification)
             session.commit()
         finally:
             spool.path.unlink(missing_ok=True)  # placed as a blob, or not wanted
@@ -207,11 +217,14 @@ def _document_body(session: Session, clerk: User, document, settings: Settings, 
 def register(item_id: InboxId, body: InboxRegister, clerk: ClerkUser, session: SessionDep, settings: SettingsDep,
              now: Now) -> DocumentOut:
     """Register the item's document: the next number of its register (paper and electronic share
-    the sequence), `channel: electronic`, the item's attachments attached; status 03 to the sender."""
-    _, document = svc.register(session=session, actor=clerk, item_id=item_id,
-                               overrides=body.model_dump(exclude_unset=True), now=now, tz=settings.tz)
+    the sequence), `channel: electronic`, the item's attachments attached; status 03 to the sender.
+    `warnings` says when the main attachment (the first PDF) is not validly signed."""
+    item, document = svc.register(session=session, actor=clerk, item_id=item_id,
+                                  overrides=body.model_dump(exclude_unset=True), now=now, tz=settings.tz)
     session.commit()
-    return _document_body(session, clerk, document, settings, now)
+    warnings = svc.signature_warnings(session, item)
+    body_out = _document_body(session, clerk, document, settings, now)
+    return body_out.model_copy(update={"warnings": [Notice.model_validate(w) for w in warnings]})
 
 
 @router.post("/inbox/{item_id}/refuse", name="refuse", response_model=InboxItemOut,
