@@ -60,7 +60,8 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
 
     def create(session: Session) -> str:
         user = org.create_user(session=session, username=args.username, password=args.password, roles=args.role,
-                               full_name=args.full_name, unit_code=args.unit, created_by=accounts.CONSOLE.username)
+                               full_name=args.full_name, unit_code=args.unit, created_by=accounts.CONSOLE.username,
+                               email=args.email)
         return f"created user {user.username} with roles {', '.join(sorted(user.roles))}"
 
     return _in_a_session(settings, create)
@@ -283,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--role", action="append", required=True, help="repeat for several roles")
     create_user.add_argument("--unit", default=None, help="unit code")
     create_user.add_argument("--full-name", default=None)
+    create_user.add_argument("--email", default=None, help="where the daily digest goes")
     create_user.set_defaults(func=cmd_create_user)
 
     user = sub.add_parser("user", help="change a user: set (roles, unit, active), password, revoke-tokens")

@@ -95,6 +95,16 @@ class Settings(BaseSettings):
         "when `congvan worker` runs separately.",
     )
     worker_poll_s: float = Field(default=2.0, gt=0, le=60)
+    due_soon_days: int = Field(default=2, ge=0, le=30, description="Working days before a deadline that make "
+                               "an assignment due soon (a due_soon notice, a digest line)")
+    digest_at: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                           description="Local time of the working day's reminder scan and digests")
+    smtp_url: SecretStr | None = Field(
+        default=None, description="smtp://user:password@host:587?starttls=true or smtps://…:465; unset: no digests")
+    mail_from: str = Field(default="congvan@localhost", description="The digests' From address")
+    console_url: str = Field(default="http://127.0.0.1:8000/console", description="Base of the links in digests")
+    webhook_allow_private: bool = Field(
+        default=False, description="Allow webhook targets on private, loopback or link-local addresses")
     trust_dir: Path | None = Field(
         default=None, description="Root and intermediate certificates (PEM/DER) that PDF signatures are checked "
         "against; default <data dir>/trust. `congvan trust add FILE` puts one there.")

@@ -22,6 +22,7 @@ from app.api.routes import (
     delegations,
     documents,
     exchange,
+    follow_up,
     organisation,
     reports,
     system,
@@ -49,6 +50,8 @@ TAGS = [
     {"name": "audit", "description": "Processing times, stage durations, overdue work, Decree 30 timeliness."},
     {"name": "exchange", "description": "Electronic documents (edXML, QCVN 102:2016) from the national document "
      "hub: the inbox, the clerk's decisions, status messages to senders."},
+    {"name": "follow-up", "description": "Notifications, webhooks for partner systems, the background worker's "
+     "queues (đôn đốc)."},
     {"name": "system", "description": "Health."},
 ]
 
@@ -94,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, organisation, documents, workflow, attachments, delegations, calendar, audit, reports,
-                   exchange):
+                   exchange, follow_up):
         api.include_router(module.router)
     api.include_router(reports.projects_router)
     api.include_router(exchange.documents_router)

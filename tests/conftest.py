@@ -35,6 +35,11 @@ PASSWORD = "correct horse battery staple"
 
 # Tables emptied before each test, children first.
 DOCUMENT_TABLES = [
+    "webhook_deliveries",
+    "webhooks",
+    "digests",
+    "reminder_scans",
+    "notifications",
     "signature_checks",
     "exchange_outbox",
     "exchange_attachments",

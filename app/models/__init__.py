@@ -3,6 +3,7 @@
 from app.models.base import Base
 from app.models.documents import Assignment, Attachment, DocumentEvent, IdempotencyKey, IncomingDocument
 from app.models.exchange import ExchangeAttachment, ExchangeMessage, ExchangeOutbox
+from app.models.follow_up import Digest, Notification, ReminderScan, Webhook, WebhookDelivery
 from app.models.organisation import Unit, User, UserRole
 from app.models.registers import Register, RegisterClerk, RegisterCounter
 from app.models.security import RevokedToken, SecurityEvent
@@ -18,6 +19,7 @@ __all__ = [
     "Base",
     "CalendarOverride",
     "Delegation",
+    "Digest",
     "DocumentEvent",
     "ExchangeAttachment",
     "ExchangeMessage",
@@ -25,10 +27,12 @@ __all__ = [
     "IdempotencyKey",
     "IncomingDocument",
     "IndicatorRecord",
+    "Notification",
     "ProjectRecord",
     "Register",
     "RegisterClerk",
     "RegisterCounter",
+    "ReminderScan",
     "Report",
     "RevokedToken",
     "SecurityEvent",
@@ -37,4 +41,6 @@ __all__ = [
     "Unit",
     "User",
     "UserRole",
+    "Webhook",
+    "WebhookDelivery",
 ]

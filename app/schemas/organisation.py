@@ -37,6 +37,9 @@ class UnitOut(Schema):
     parent_code: str | None
 
 
+Email = Annotated[str, StringConstraints(max_length=255, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")]
+
+
 class UserIn(Schema):
     username: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\w.\-@]+$")]
     full_name: Name
@@ -45,6 +48,7 @@ class UserIn(Schema):
     )
     unit_code: Code | None = None
     roles: list[Role] = Field(min_length=1)
+    email: Email | None = Field(default=None, description="Where the daily digest goes; none: no digest")
 
 
 class UserPatch(Schema):
@@ -53,6 +57,7 @@ class UserPatch(Schema):
     full_name: Name | None = None
     unit_code: Code | None = None
     roles: list[Role] | None = Field(default=None, min_length=1)
+    email: Email | None = Field(default=None, description="The digest's address (null clears it)")
     active: bool | None = Field(default=None, description="false: the user can no longer log in, and every "
                                 "token they hold is refused from the next request on")
 
@@ -70,6 +75,7 @@ class UserOut(Schema):
     unit_code: str | None
     roles: list[Role]
     is_active: bool
+    email: str | None = None
 
 
 class RegisterIn(Schema):

@@ -110,6 +110,8 @@ class UserChanges:
     clear_unit: bool = False
     roles: Iterable[Role | str] | None = None
     active: bool | None = None
+    email: str | None = None
+    clear_email: bool = False
 
 
 def update_user(*, session: Session, admin: Operator, username: str, changes: UserChanges, client: str | None) -> User:
@@ -134,6 +136,9 @@ def update_user(*, session: Session, admin: Operator, username: str, changes: Us
         if roles != sorted(user.roles):
             changed["roles"] = [sorted(user.roles), roles]
             user.role_rows = [UserRole(role=r) for r in roles]
+    if (changes.clear_email or changes.email is not None) and changes.email != user.email:
+        changed["email"] = [user.email, changes.email]
+        user.email = changes.email
     if changes.active is not None and changes.active != user.is_active:
         if user.id == admin.user_id and not changes.active:
             raise Conflict("you cannot deactivate yourself; ask another admin")

@@ -44,7 +44,7 @@ from app.exchange.payload import PayloadLimits
 from app.models import Attachment, DocumentEvent, ExchangeAttachment, ExchangeMessage, IncomingDocument, User
 from app.schemas.documents import DocumentCreate
 from app.schemas.workflow import RecallAction
-from app.services import deadline_marks, exchange_outbox, signatures
+from app.services import deadline_marks, exchange_outbox, notifications, signatures, webhooks
 from app.services.access import visible_documents
 from app.services.attachments import blob_path, place_blob
 from app.services.documents import identity_keys, register_document, visible_ids
@@ -138,6 +138,11 @@ def receive(*, session: Session, actor: User, raw: Path, raw_sha256: str, raw_si
         _supersede_earlier(session, item)
         _find_target(session, item)
         exchange_outbox.enqueue(session=session, item=item, code=StatusCode.received, actor=actor, now=now, tz=tz)
+        notifications.received_electronic(session=session, symbol=item.symbol, issuer=item.issuer, item_id=item.id,
+                                          now=now, tz=tz)
+        webhooks.emit(session=session, event_type="exchange.received", now=now, data={
+            "inbox_id": item.id, "symbol": item.symbol, "issuer": item.issuer, "from_organ_id": item.from_organ_id,
+            "business_type": item.business_type})
     else:
         _record_status(session, item)
     return Received(item, replayed=False)
@@ -356,6 +361,8 @@ def register(*, session: Session, actor: User, item_id: int, overrides: dict[str
     if item.business_type in (BusinessType.revoke, BusinessType.update):
         raise Conflict(f"inbox item {item.id} is a {item.business_type} naming no registered document: refuse it")
     document = _register(session, item, actor, overrides, now, tz)
+    webhooks.emit(session=session, event_type="document.registered", now=now, document=document,
+                  data={"channel": "electronic", "inbox_id": item.id})
     _decided(item, actor, now, "registered")
     item.document_id = document.id
     session.flush()

@@ -26,6 +26,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from app.models import ExchangeOutbox
+from app.services import webhooks
 from app.models.base import utcnow
 
 logger = logging.getLogger("congvan.exchange")
@@ -133,6 +134,9 @@ def _record(session: Session, row_id: int, lease: datetime, delivered: bool, per
     row.claimed_until = None
     if delivered:
         row.state, row.sent_at, row.last_error = "sent", now, None
+        webhooks.emit(session=session, event_type="exchange.status_sent", now=now, about_document_id=row.document_id,
+                      data={"inbox_id": row.message_id, "status_code": row.status_code,
+                            "to_organ_id": row.to_organ_id, "document_id": row.document_id})
     elif permanent:
         row.state, row.last_error = "failed", error
     else:

@@ -65,6 +65,7 @@ def create_user(
     full_name: str | None = None,
     unit_code: str | None = None,
     created_by: str | None = None,
+    email: str | None = None,
 ) -> User:
     if get_user(session=session, username=username) is not None:
         raise Conflict(f"user '{username}' already exists")
@@ -80,6 +81,7 @@ def create_user(
         password_hash=hash_password(password),
         unit=unit,
         role_rows=[UserRole(role=r) for r in role_set],
+        email=email,
     )
     session.add(user)
     session.flush()

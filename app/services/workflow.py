@@ -27,7 +27,7 @@ from app.schemas.workflow import (
     ProposeAction,
 )
 from app.services.access import visible_documents
-from app.services import deadline_marks, exchange_outbox
+from app.services import deadline_marks, exchange_outbox, notifications, webhooks
 from app.services.calendar import load_calendar
 from app.services.delegations import Standing, delegators_for
 from app.services.organisation import get_user
@@ -124,9 +124,16 @@ def apply_action(
     document.version += 1
     document.updated_at = now
     deadline_marks.refresh(session, document)
-    # The sender of an electronic document is told, in this transaction (04, 05, 06).
+    # The sender of an electronic document is told, in this transaction (04, 05, 06); so are the
+    # people and subscribers the action concerns.
     exchange_outbox.after_action(session=session, document=document, action=request.action, from_state=before,
                                  actor=user, now=now, tz=tz)
+    change = notifications.SlipChange(
+        document=document, action=request.action, actor=user, comment=request.comment,
+        new_assignments=[a for a in document.assignments if a.created_at == now] if request.action == "direct" else [],
+        assignment=target)
+    notifications.after_action(session=session, change=change, now=now, tz=tz)
+    webhooks.after_action(session=session, change=change, from_state=before, now=now)
     return document, identities
 
 

@@ -78,6 +78,16 @@ def assignment_is_overdue(state: str, deadline: date | None, document_state: str
     return state != AssignmentState.done and document_state != DocumentState.recalled and is_past(deadline, today)
 
 
+def assignment_is_due_soon(state: str, deadline: date | None, document_state: str, today: date,
+                           horizon: date) -> bool:
+    """Not done, the document not recalled, and the deadline between ``today`` and ``horizon``
+    (both included): ``horizon`` is today plus the due-soon setting in working days
+    (:meth:`app.workflow.calendar.WorkCalendar.add_working_days`), so a Friday's two working days
+    reach the Tuesday across the weekend. Past deadlines are overdue, not due soon."""
+    return (state != AssignmentState.done and document_state != DocumentState.recalled
+            and deadline is not None and today <= deadline <= horizon)
+
+
 def overdue_parts(document_state: str, due_date: date | None, parts: Iterable[Part], today: date) -> set[int]:
     """The ids of the document's overdue assignments."""
     parts = list(parts)
@@ -208,6 +218,20 @@ def assignment_deadline_sql(own: ColumnElement, document_deadline: ColumnElement
 def is_past_sql(deadline: ColumnElement, today: date) -> ColumnElement[bool]:
     """SQL twin of :func:`is_past` (NULL, no deadline, compares as not past)."""
     return and_(deadline.is_not(None), deadline < literal(today))
+
+
+def assignment_is_overdue_sql(state: ColumnElement, deadline: ColumnElement, document_state: ColumnElement,
+                              today: date) -> ColumnElement[bool]:
+    """SQL twin of :func:`assignment_is_overdue`."""
+    return and_(state != AssignmentState.done.value, document_state != DocumentState.recalled.value,
+                is_past_sql(deadline, today))
+
+
+def assignment_is_due_soon_sql(state: ColumnElement, deadline: ColumnElement, document_state: ColumnElement,
+                               today: date, horizon: date) -> ColumnElement[bool]:
+    """SQL twin of :func:`assignment_is_due_soon`."""
+    return and_(state != AssignmentState.done.value, document_state != DocumentState.recalled.value,
+                deadline.is_not(None), deadline >= literal(today), deadline <= literal(horizon))
 
 
 def _earliest_sql(a: ColumnElement, b: ColumnElement) -> ColumnElement:

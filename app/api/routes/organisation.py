@@ -37,6 +37,7 @@ def user_out(user: User) -> UserOut:
         unit_code=user.unit_code,
         roles=sorted(user.roles),
         is_active=user.is_active,
+        email=user.email,
     )
 
 
@@ -68,6 +69,7 @@ def create_user(body: UserIn, admin: AdminUser, session: SessionDep) -> UserOut:
         full_name=body.full_name,
         unit_code=body.unit_code,
         created_by=admin.username,
+        email=body.email,
     )
     body = user_out(user)
     session.commit()
@@ -84,7 +86,8 @@ def update_user(username: Username, body: UserPatch, admin: AdminUser, session: 
     sent = body.model_fields_set
     changes = accounts.UserChanges(
         full_name=body.full_name, unit_code=body.unit_code, clear_unit="unit_code" in sent and body.unit_code is None,
-        roles=body.roles, active=body.active,
+        roles=body.roles, active=body.active, email=body.email,
+        clear_email="email" in sent and body.email is None,
     )
     user = accounts.update_user(session=session, admin=accounts.Operator.of(admin), username=username, changes=changes, client=client)
     out = user_out(user)
