@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Assignment, Delegation, IncomingDocument, Notification, Unit, User, UserRole
 from app.services.calendar import load_calendar
+from app.services.delegations import delegators_for
 from app.services.documents import visible_ids
 from app.workflow import deadlines
 from app.workflow.vocabulary import AssignmentState, Role
@@ -76,7 +77,9 @@ def notify(*, session: Session, user_ids: Iterable[int], kind: str, day: date, t
     wanted = set(user_ids)
     if document_id is not None and wanted:
         users = session.scalars(select(User).where(User.id.in_(sorted(wanted)))).all()
-        wanted = {u.id for u in users if visible_ids(session=session, user=u, ids=[document_id])}
+        wanted = {u.id for u in users if visible_ids(
+            session=session, user=u, ids=[document_id],
+            delegators=delegators_for(session=session, user=u, today=day))}
     if not wanted:
         return 0
     key = assignment_id or 0
