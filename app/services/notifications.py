@@ -72,10 +72,12 @@ def unit_leaders(session: Session, unit_ids: Iterable[int], today: date) -> dict
 
 
 def notify(*, session: Session, user_ids: Iterable[int], kind: str, day: date, text: str, now: datetime,
-           document_id: int | None = None, assignment_id: int | None = None) -> int:
-    """Tell each of ``user_ids`` (those who may see the document) once; returns how many were new."""
+           document_id: int | None = None, assignment_id: int | None = None, members_of_assigned_unit: bool = False) -> int:
+    """Tell each of ``user_ids`` (those who may see the document) once; returns how many were new.
+    ``members_of_assigned_unit``: the caller knows they all lead or work in a unit the document is
+    assigned to (or stand in for one who does), whom the visibility rule always lets see it."""
     wanted = set(user_ids)
-    if document_id is not None and wanted:
+    if document_id is not None and wanted and not members_of_assigned_unit:
         users = session.scalars(select(User).where(User.id.in_(sorted(wanted)))).all()
         wanted = {u.id for u in users if visible_ids(
             session=session, user=u, ids=[document_id],
@@ -202,7 +204,7 @@ def scan(*, session: Session, now: datetime, tz: ZoneInfo, due_soon_days: int) -
     found = reminders(session, today=today, due_soon_days=due_soon_days)
     for reminder in found:
         notify(session=session, user_ids=reminder.recipients, kind=reminder.kind, day=today, now=now,
-               document_id=reminder.document_id, assignment_id=reminder.assignment_id,
+               document_id=reminder.document_id, assignment_id=reminder.assignment_id, members_of_assigned_unit=True,
                text=TEXTS[reminder.kind].format(doc=f"{reminder.symbol} (số đến {reminder.arrival_number})",
                                                 due=reminder.deadline, unit=reminder.unit_name))
     return found
