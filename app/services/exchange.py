@@ -134,7 +134,7 @@ def receive(*, session: Session, actor: User, raw: Path, raw_sha256: str, raw_si
         if verification is not None:
             for attachment in item.attachments:
                 signatures.request(session=session, verification=verification, sha256=attachment.sha256,
-                                   size=attachment.size, content_type=attachment.content_type, now=now)
+                                   content_type=attachment.content_type, now=now)
         _supersede_earlier(session, item)
         _find_target(session, item)
         exchange_outbox.enqueue(session=session, item=item, code=StatusCode.received, actor=actor, now=now, tz=tz)
@@ -369,6 +369,15 @@ def register(*, session: Session, actor: User, item_id: int, overrides: dict[str
     exchange_outbox.enqueue(session=session, item=item, code=StatusCode.registered, actor=actor, now=now, tz=tz,
                             document_id=document.id)
     return item, document
+
+
+def verify_attachments(*, session: Session, verification: signatures.Verification, item: ExchangeMessage,
+                       now: datetime) -> None:
+    """After the receipt is committed: verify the item's small PDFs (outside any transaction)."""
+    checks = signatures.results_for(session, [a.sha256 for a in item.attachments])
+    for attachment in item.attachments:
+        signatures.verify_inline(session=session, verification=verification, check=checks.get(attachment.sha256),
+                                 size=attachment.size, now=now)
 
 
 def signature_warnings(session: Session, item: ExchangeMessage) -> list[dict[str, str]]:

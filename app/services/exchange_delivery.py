@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from app.models import ExchangeOutbox
-from app.services import webhooks
+from app.services import leases, webhooks
 from app.models.base import utcnow
 
 logger = logging.getLogger("congvan.exchange")
@@ -50,30 +50,17 @@ class Outcome:
     failed: int = 0
 
 
-def _eligible(now: datetime):
+def _in_order() -> ColumnElement[bool]:
+    """A message may go once no earlier message about the same inbox item is still pending."""
     earlier = aliased(ExchangeOutbox)
-    blocked = exists().where(earlier.message_id == ExchangeOutbox.message_id, earlier.id < ExchangeOutbox.id,
-                             earlier.state == "pending")
-    return and_(ExchangeOutbox.state == "pending", ExchangeOutbox.next_attempt_at <= now,
-                or_(ExchangeOutbox.claimed_until.is_(None), ExchangeOutbox.claimed_until < now), ~blocked)
+    return ~exists().where(earlier.message_id == ExchangeOutbox.message_id, earlier.id < ExchangeOutbox.id,
+                           earlier.state == "pending")
 
 
 def claim(session: Session, *, now: datetime, limit: int) -> list[tuple[int, datetime]]:
     """Claim up to ``limit`` due messages for this worker: (id, lease) pairs. Commits."""
-    query = select(ExchangeOutbox.id).where(_eligible(now)).order_by(ExchangeOutbox.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    claimed: list[tuple[int, datetime]] = []
-    lease = now + LEASE
-    for outbox_id in session.scalars(query).all():
-        won = session.execute(update(ExchangeOutbox).where(
-            ExchangeOutbox.id == outbox_id, ExchangeOutbox.state == "pending",
-            or_(ExchangeOutbox.claimed_until.is_(None), ExchangeOutbox.claimed_until < now),
-        ).values(claimed_until=lease)).rowcount
-        if won == 1:
-            claimed.append((outbox_id, lease))
-    session.commit()
-    return claimed
+    return leases.claim(session, ExchangeOutbox, now=now, lease=LEASE, limit=limit,
+                        eligible=and_(ExchangeOutbox.next_attempt_at <= now, _in_order()))
 
 
 def _post(client: httpx.Client, config: DeliveryConfig, row_id: int, payload: str) -> tuple[bool, bool, str | None]:

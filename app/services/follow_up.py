@@ -22,12 +22,12 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Digest, ReminderScan, User
-from app.services import notifications, webhooks
+from app.services import leases, notifications, webhooks
 from app.services.calendar import load_calendar
 
 LEASE = timedelta(minutes=10)
@@ -79,18 +79,7 @@ def run_daily_scan(factory: sessionmaker[Session], config: FollowUpConfig, *, no
 
 
 def _claim(session: Session, now: datetime, limit: int) -> list[tuple[int, datetime]]:
-    query = select(Digest.id).where(Digest.state == "pending", or_(Digest.claimed_until.is_(None),
-                                                                   Digest.claimed_until < now)).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    lease, claimed = now + LEASE, []
-    for digest_id in session.scalars(query).all():
-        if session.execute(update(Digest).where(
-                Digest.id == digest_id, Digest.state == "pending",
-                or_(Digest.claimed_until.is_(None), Digest.claimed_until < now)).values(claimed_until=lease)).rowcount:
-            claimed.append((digest_id, lease))
-    session.commit()
-    return claimed
+    return leases.claim(session, Digest, now=now, lease=LEASE, limit=limit)
 
 
 def send_digests(factory: sessionmaker[Session], config: FollowUpConfig, *, now: datetime, limit: int = 50) -> int:

@@ -26,13 +26,14 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook as Signer
 
 from app.errors import NotFound, ValidationFailed
 from app.models import IncomingDocument, User, Webhook, WebhookDelivery
 from app.models.base import utcnow
+from app.services import leases
 from app.services.documents import visible_ids
 from app.workflow.vocabulary import DocumentState
 
@@ -159,23 +160,8 @@ def after_action(*, session: Session, change, from_state: str, now: datetime) ->
 
 
 def _claim(session: Session, now: datetime, limit: int) -> list[tuple[int, datetime]]:
-    query = select(WebhookDelivery.id).where(
-        WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now,
-        or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
-    ).order_by(WebhookDelivery.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    lease = now + LEASE
-    claimed = []
-    for delivery_id in session.scalars(query).all():
-        won = session.execute(update(WebhookDelivery).where(
-            WebhookDelivery.id == delivery_id, WebhookDelivery.state == "pending",
-            or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
-        ).values(claimed_until=lease)).rowcount
-        if won == 1:
-            claimed.append((delivery_id, lease))
-    session.commit()
-    return claimed
+    return leases.claim(session, WebhookDelivery, now=now, lease=LEASE, limit=limit,
+                        eligible=WebhookDelivery.next_attempt_at <= now)
 
 
 def _post(client: httpx.Client, webhook: Webhook, delivery: WebhookDelivery, policy: DeliveryPolicy,

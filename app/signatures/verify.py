@@ -17,7 +17,6 @@ result says so (``revocation``); an unreachable responder never makes a valid si
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -79,20 +78,19 @@ def verify_pdf(path: Path, trust: TrustSet, *, allow_fetching: bool = False) -> 
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    try:
-        with path.open("rb") as source:
-            data = source.read()
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        if reader.encrypted:
-            return Verdict("unsupported", message="the PDF is encrypted: its signatures cannot be checked")
-        embedded = list(reader.embedded_signatures)
-    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, AssertionError) as exc:
-        return Verdict("unsupported", message=f"not a readable PDF: {exc}"[:500])
-    if not embedded:
-        return Verdict("unsigned")
-    context = _context(trust, allow_fetching)
-    results = [_check(signature, context, last=i == len(embedded) - 1, fetching=allow_fetching)
-               for i, signature in enumerate(embedded)]
+    with path.open("rb") as source:  # read as needed, never the whole file at once
+        try:
+            reader = PdfFileReader(source, strict=False)
+            if reader.encrypted:
+                return Verdict("unsupported", message="the PDF is encrypted: its signatures cannot be checked")
+            embedded = list(reader.embedded_signatures)
+        except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, AssertionError) as exc:
+            return Verdict("unsupported", message=f"not a readable PDF: {exc}"[:500])
+        if not embedded:
+            return Verdict("unsigned")
+        context = _context(trust, allow_fetching)
+        results = [_check(signature, context, last=i == len(embedded) - 1, fetching=allow_fetching)
+                   for i, signature in enumerate(embedded)]
     return Verdict(summary([r.status for r in results]), results)
 
 
@@ -116,6 +114,7 @@ def _check(signature, context, *, last: bool, fetching: bool) -> SignatureResult
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     field_name = getattr(signature, "field_name", None)
+    field_name = str(field_name) if field_name is not None else None  # a PDF string object: keep plain text
     try:
         status = validate_pdf_signature(signature, context)
     except (SignatureValidationError, ValueError, KeyError, TypeError, NotImplementedError) as exc:

@@ -51,7 +51,10 @@ def upload(
         now=now,
     )
     check = signatures.request(session=session, verification=verification, sha256=attachment.sha256,
-                               size=attachment.size, content_type=attachment.content_type, now=now)
+                               content_type=attachment.content_type, now=now)
+    session.commit()  # the file and its row; the verification runs with no transaction open
+    check = signatures.verify_inline(session=session, verification=verification, check=check,
+                                     size=attachment.size, now=now)
     body = attachment_out(attachment, check)
     session.commit()
     return body

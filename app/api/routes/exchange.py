@@ -162,6 +162,9 @@ async def receive(request: Request, response: Response, user: ReceiverUser, sess
                                    raw_size=spool.size, root=settings.attachments_dir, ours=ours(settings), now=now,
                                    tz=settings.tz, verification=verification)
             session.commit()
+            if not received.replayed:
+                svc.verify_attachments(session=session, verification=verification, item=received.item, now=now)
+                session.commit()
         finally:
             spool.path.unlink(missing_ok=True)  # placed as a blob, or not wanted
         return present(session, user, [received.item])[0], received.replayed
