@@ -115,13 +115,15 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     from app.models.base import utcnow
     from app.services.demo import load_demo
     from app.services.exchange import Ours
+    from app.services.signatures import verification_for
 
     upgrade_to_head(settings)
     engine = make_engine(settings)
     try:
         with make_sessionmaker(engine)() as session:
             result = load_demo(session=session, data_dir=settings.data_dir, tz=settings.tz, now=utcnow(),
-                               ours=Ours(settings.organ_id, settings.organ_name or settings.agency_name))
+                               ours=Ours(settings.organ_id, settings.organ_name or settings.agency_name),
+                               verification=verification_for(settings))
             session.commit()
     finally:
         engine.dispose()

@@ -26,6 +26,7 @@ from app.schemas.reports import ReportCreate
 from app.services import exchange
 from app.services import organisation as org
 from app.services.demo_exchange import load_demo_inbox
+from app.services.signatures import Verification
 from app.services.documents import identity_keys, register_document
 from app.services.reports import create_report, import_appendix
 from app.workflow.vocabulary import Role
@@ -100,7 +101,7 @@ def _save_credentials(path: Path, credentials: dict[str, str]) -> None:
 
 
 def load_demo(*, session: Session, data_dir: Path, tz: ZoneInfo, now: datetime,
-              ours: exchange.Ours | None = None) -> DemoResult:
+              ours: exchange.Ours | None = None, verification: Verification | None = None) -> DemoResult:
     """Create what is missing; running it twice changes nothing. With ``ours`` (who we are on the
     document exchange), two electronic documents wait in the inbox too."""
     org.ensure_default_register(session=session)
@@ -146,7 +147,7 @@ def load_demo(*, session: Session, data_dir: Path, tz: ZoneInfo, now: datetime,
         clerk = org.get_user(session=session, username="vanthu")
         assert clerk is not None
         inbox_ids = load_demo_inbox(session=session, clerk=clerk, root=data_dir / "attachments", ours=ours,
-                                    now=now, tz=tz)
+                                    now=now, tz=tz, verification=verification)
     return DemoResult(credentials, creds_file, document.id, created or report_created, report.id, inbox_ids)
 
 

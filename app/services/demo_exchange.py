@@ -24,6 +24,7 @@ from app.exchange.message import BusinessType, DocumentMessage, Organ, ParsedAtt
 from app.exchange.writer import write_document
 from app.models import User
 from app.services import exchange
+from app.services.signatures import Verification
 
 SENDER = Organ("000.00.00.G22", "Văn phòng Chính phủ")
 SENT_AT = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
@@ -98,7 +99,7 @@ def demo_messages(our_organ_id: str, tz: ZoneInfo) -> list[bytes]:
 
 
 def load_demo_inbox(*, session: Session, clerk: User, root: Path, ours: exchange.Ours, now: datetime,
-                    tz: ZoneInfo) -> list[int]:
+                    tz: ZoneInfo, verification: Verification | None = None) -> list[int]:
     """Take the two demo messages in (again: the same items). Returns their inbox ids."""
     ids = []
     for data in demo_messages(ours.organ_id, tz):
@@ -107,7 +108,9 @@ def load_demo_inbox(*, session: Session, clerk: User, root: Path, ours: exchange
             raw.write(data)
         received = exchange.receive(session=session, actor=clerk, raw=Path(raw.name),
                                     raw_sha256=hashlib.sha256(data).hexdigest(), raw_size=len(data), root=root,
-                                    ours=ours, now=now, tz=tz)
+                                    ours=ours, now=now, tz=tz, verification=verification)
         Path(raw.name).unlink(missing_ok=True)
+        if verification is not None and not received.replayed:
+            exchange.verify_attachments(session=session, verification=verification, item=received.item, now=now)
         ids.append(received.item.id)
     return ids
