@@ -278,3 +278,11 @@ def test_several_workers_deliver_a_thousand_events_once_each(engine):
     assert len(ids) == 1000 and len(set(ids)) == 1000
     with factory() as session:
         assert {d.state for d in session.scalars(select(WebhookDelivery))} == {"delivered"}
+
+
+def test_an_informed_unit_is_reminded_only_while_the_document_is_open():
+    from app.workflow.deadlines import reminds
+
+    assert reminds("inform", "in_progress") and reminds("inform", "registered")
+    assert not reminds("inform", "resolved") and not reminds("inform", "archived")
+    assert reminds("cooperate", "resolved") and reminds("lead", "archived")

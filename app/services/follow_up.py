@@ -59,12 +59,12 @@ def run_daily_scan(factory: sessionmaker[Session], config: FollowUpConfig, *, no
             session.rollback()
             return None
         found = notifications.scan(session=session, now=now, tz=config.tz, due_soon_days=config.due_soon_days)
-        for reminder in found:
-            webhooks.emit(session=session, event_type=f"assignment.{reminder.kind}", now=now, data={
-                "document_id": reminder.document_id, "arrival_number": reminder.arrival_number,
-                "symbol": reminder.symbol, "assignment_id": reminder.assignment_id,
-                "unit_name": reminder.unit_name, "due_date": reminder.deadline.isoformat()},
-                about_document_id=reminder.document_id)
+        for kind in ("due_soon", "overdue"):
+            webhooks.emit_many(session=session, event_type=f"assignment.{kind}", now=now, events=[
+                (r.document_id, {"document_id": r.document_id, "arrival_number": r.arrival_number, "symbol": r.symbol,
+                                 "assignment_id": r.assignment_id, "unit_name": r.unit_name,
+                                 "due_date": r.deadline.isoformat()})
+                for r in found if r.kind == kind])
         counts: dict[int, int] = {}
         for reminder in found:
             for user_id in reminder.recipients:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -72,12 +72,10 @@ def unit_leaders(session: Session, unit_ids: Iterable[int], today: date) -> dict
 
 
 def notify(*, session: Session, user_ids: Iterable[int], kind: str, day: date, text: str, now: datetime,
-           document_id: int | None = None, assignment_id: int | None = None, members_of_assigned_unit: bool = False) -> int:
-    """Tell each of ``user_ids`` (those who may see the document) once; returns how many were new.
-    ``members_of_assigned_unit``: the caller knows they all lead or work in a unit the document is
-    assigned to (or stand in for one who does), whom the visibility rule always lets see it."""
+           document_id: int | None = None, assignment_id: int | None = None) -> int:
+    """Tell each of ``user_ids`` (those who may see the document) once; returns how many were new."""
     wanted = set(user_ids)
-    if document_id is not None and wanted and not members_of_assigned_unit:
+    if document_id is not None and wanted:
         users = session.scalars(select(User).where(User.id.in_(sorted(wanted)))).all()
         wanted = {u.id for u in users if visible_ids(
             session=session, user=u, ids=[document_id],
@@ -183,7 +181,8 @@ def reminders(session: Session, *, today: date, due_soon_days: int) -> list[Remi
                overdue, IncomingDocument.symbol, IncomingDocument.arrival_number, IncomingDocument.summary, Unit.name)
         .join(IncomingDocument, IncomingDocument.id == Assignment.document_id)
         .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Assignment.state != AssignmentState.done.value, or_(overdue, due_soon))
+        .where(Assignment.state != AssignmentState.done.value, or_(overdue, due_soon),
+               deadlines.reminds_sql(Assignment.role, IncomingDocument.state))
     ).all()
     leaders = unit_leaders(session, [r[2] for r in rows if r[3] is None], today)
     return [
@@ -197,16 +196,25 @@ def reminders(session: Session, *, today: date, due_soon_days: int) -> list[Remi
 
 def scan(*, session: Session, now: datetime, tz: ZoneInfo, due_soon_days: int) -> list[Reminder]:
     """On a working day, make today's due-soon and overdue notices (once each); none on a day off.
-    Returns the reminders found (the digests and webhooks read them too)."""
+    Returns the reminders found (the digests and webhooks read them too).
+
+    Written in bulk: the recipients lead or work in the assigned unit (or stand in for one who
+    does), whom the visibility rule always lets see the document, so no per-notice check is due;
+    what was already told today is read once, the rest inserted in one statement."""
     today = now.astimezone(tz).date()
     if not load_calendar(session=session).is_working_day(today):
         return []
     found = reminders(session, today=today, due_soon_days=due_soon_days)
-    for reminder in found:
-        notify(session=session, user_ids=reminder.recipients, kind=reminder.kind, day=today, now=now,
-               document_id=reminder.document_id, assignment_id=reminder.assignment_id, members_of_assigned_unit=True,
-               text=TEXTS[reminder.kind].format(doc=f"{reminder.symbol} (số đến {reminder.arrival_number})",
-                                                due=reminder.deadline, unit=reminder.unit_name))
+    told = set(session.execute(select(Notification.user_id, Notification.kind, Notification.assignment_key).where(
+        Notification.day == today, Notification.kind.in_(("due_soon", "overdue")))))
+    rows = [
+        {"user_id": user_id, "kind": r.kind, "document_id": r.document_id, "assignment_id": r.assignment_id,
+         "assignment_key": r.assignment_id, "day": today, "at": now,
+         "text": TEXTS[r.kind].format(doc=f"{r.symbol} (số đến {r.arrival_number})", due=r.deadline, unit=r.unit_name)}
+        for r in found for user_id in sorted(r.recipients) if (user_id, r.kind, r.assignment_id) not in told
+    ]
+    if rows:
+        session.execute(insert(Notification), rows)
     return found
 
 

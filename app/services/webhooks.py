@@ -123,6 +123,19 @@ def test_event(*, session: Session, webhook: Webhook, now: datetime) -> WebhookD
     return row
 
 
+def emit_many(*, session: Session, event_type: str, now: datetime, events: list[tuple[int, dict]]) -> int:
+    """Many events of one kind about documents (the day's reminders): ``events`` are
+    (document id, data) pairs; each subscription's owner's visibility is asked once for all."""
+    made = 0
+    for webhook in _subscribers(session, event_type):
+        seen = visible_ids(session=session, user=webhook.owner, ids=[document_id for document_id, _ in events])
+        for document_id, data in events:
+            if document_id in seen:
+                session.add(_delivery(webhook, event_type, data, now))
+                made += 1
+    return made
+
+
 def emit(*, session: Session, event_type: str, now: datetime, document: IncomingDocument | None = None,
          data: dict | None = None, about_document_id: int | None = None) -> int:
     """Write the event for every subscription whose owner may read the document it concerns

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, FromClause, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, FromClause, and_, case, func, literal, or_, select
 
 from app.workflow.vocabulary import OPEN_STATES, AssignmentRole, AssignmentState, DocumentState
 
@@ -76,6 +76,14 @@ def is_past(deadline: date | None, today: date) -> bool:
 
 def assignment_is_overdue(state: str, deadline: date | None, document_state: str, today: date) -> bool:
     return state != AssignmentState.done and document_state != DocumentState.recalled and is_past(deadline, today)
+
+
+def reminds(role: str, document_state: str) -> bool:
+    """Whether a part is followed up (due-soon and overdue reminders): a lead or cooperating unit
+    owes its work whatever became of the document; an informed unit (để biết) only has to read
+    it, so it is reminded while the document is open and left alone once it is resolved or
+    archived (its unacknowledged part stays overdue in the figures, as the rule above says)."""
+    return role != AssignmentRole.inform or document_state in OPEN
 
 
 def assignment_is_due_soon(state: str, deadline: date | None, document_state: str, today: date,
@@ -225,6 +233,11 @@ def assignment_is_overdue_sql(state: ColumnElement, deadline: ColumnElement, doc
     """SQL twin of :func:`assignment_is_overdue`."""
     return and_(state != AssignmentState.done.value, document_state != DocumentState.recalled.value,
                 is_past_sql(deadline, today))
+
+
+def reminds_sql(role: ColumnElement, document_state: ColumnElement) -> ColumnElement[bool]:
+    """SQL twin of :func:`reminds`."""
+    return or_(role != AssignmentRole.inform.value, document_state.in_(OPEN))
 
 
 def assignment_is_due_soon_sql(state: ColumnElement, deadline: ColumnElement, document_state: ColumnElement,

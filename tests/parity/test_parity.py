@@ -194,3 +194,33 @@ def test_a_broken_marks_expression_is_caught(session, monkeypatch):
 
     monkeypatch.setattr(deadlines, "overdue_after_sql", forgets_recalled)
     assert _recomputed_by_sql(session)
+
+
+def test_the_reminder_scan_is_the_rule(session, loaded, generated):
+    """Due soon, overdue and who is followed up: the scan's SQL (app.services.notifications.reminders)
+    against the Python rule (app.workflow.deadlines), over every open part of the mix, on several days."""
+    from app.services.calendar import load_calendar
+    from app.services.notifications import reminders
+    from app.workflow import deadlines as rule
+
+    calendar = load_calendar(session=session)
+    kinds: set[str] = set()
+    for days in (0, *EARLIER_DAYS[:6]):
+        today = generated.today - timedelta(days=days)
+        horizon = calendar.add_working_days(today, 2)
+        expected = {}
+        for document in loaded.documents:
+            parts = [rule.Part(a.id, a.role, a.state, a.due_date) for a in document.assignments]
+            effective = rule.document_deadline(document.due_date, rule.lead_due_date(parts))
+            for part in parts:
+                deadline = rule.assignment_deadline(part.due_date, effective)
+                if not rule.reminds(part.role, document.state):
+                    continue
+                if rule.assignment_is_overdue(part.state, deadline, document.state, today):
+                    expected[part.id] = "overdue"
+                elif rule.assignment_is_due_soon(part.state, deadline, document.state, today, horizon):
+                    expected[part.id] = "due_soon"
+        found = {r.assignment_id: r.kind for r in reminders(session, today=today, due_soon_days=2)}
+        assert found == expected, (today, set(found.items()) ^ set(expected.items()))
+        kinds |= set(found.values())
+    assert kinds == {"due_soon", "overdue"}  # the mix holds both cases
