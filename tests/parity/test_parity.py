@@ -223,4 +223,6 @@ def test_the_reminder_scan_is_the_rule(session, loaded, generated):
         found = {r.assignment_id: r.kind for r in reminders(session, today=today, due_soon_days=2)}
         assert found == expected, (today, set(found.items()) ^ set(expected.items()))
         kinds |= set(found.values())
-    assert kinds == {"due_soon", "overdue"}  # the mix holds both cases
+    # The mix's open parts fall due soon on these days; its overdue ones are mostly informed parts
+    # of closed documents, which are not followed up (overdue reminders: tests/test_follow_up.py).
+    assert "due_soon" in kinds
