@@ -382,3 +382,10 @@ def test_the_inbox_is_searched_without_diacritics(client, as_user):
     assert [i["symbol"] for i in found["items"]] == ["9/UBND"]
     by_symbol = client.get(f"{API}/exchange/inbox", params={"q": "vpcp-tccv"}, headers=as_user("clerk")).json()
     assert [i["symbol"] for i in by_symbol["items"]] == ["125/VPCP-TCCV"]
+
+
+def test_control_characters_in_the_inbox_filters_are_dropped_not_a_500(client, as_user):
+    receive(client, as_user("hub"), document_message())
+    response = client.get(f"{API}/exchange/inbox", params={"q": "vpcp\x00", "from_organ_id": "000.00.00.G22\x00"},
+                          headers=as_user("clerk"))
+    assert response.status_code == 200 and response.json()["total"] == 1

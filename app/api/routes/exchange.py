@@ -24,7 +24,7 @@ from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, Validati
 from app.exchange.payload import TEMP_PREFIX
 from app.exchange.writer import write_document
 from app.models import ExchangeMessage, ExchangeOutbox, User
-from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, Page
+from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, CleanText, Page
 from app.schemas.documents import DocumentOut, Notice
 from app.schemas.exchange import Acceptance, InboxItemOut, InboxRegister, OutboxOut, OutboxQueue, Refusal
 from app.services import exchange as svc
@@ -180,8 +180,8 @@ async def receive(request: Request, response: Response, user: ReceiverUser, sess
 def inbox(
     clerk: ClerkUser, session: SessionDep,
     state: Annotated[str | None, Query(pattern=r"^(received|registered|refused|superseded|accepted|rejected)$")] = None,
-    from_organ_id: Annotated[str | None, Query(max_length=64)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    from_organ_id: Annotated[CleanText | None, Query(max_length=64)] = None,
+    q: Annotated[CleanText | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     offset: Annotated[int, Query(ge=0, le=MAX_INT32)] = 0,
 ) -> Page[InboxItemOut]:
