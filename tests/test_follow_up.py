@@ -286,3 +286,29 @@ def test_an_informed_unit_is_reminded_only_while_the_document_is_open():
     assert reminds("inform", "in_progress") and reminds("inform", "registered")
     assert not reminds("inform", "resolved") and not reminds("inform", "archived")
     assert reminds("cooperate", "resolved") and reminds("lead", "archived")
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # a test server on loopback
+def test_digests_log_in_when_the_url_says_so(client, as_user, engine, leader_with_mail):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    logins: list[tuple[str, str]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        assert isinstance(auth_data, LoginPassword)
+        logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=auth_data.password == b"Mat-khau-2027")
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port(), authenticator=authenticator,
+                            auth_required=True, auth_require_tls=False)
+    controller.start()
+    try:
+        _directed(client, as_user, due_date=DEADLINE)
+        factory = make_sessionmaker(engine)
+        config = follow_up.FollowUpConfig(tz=HCM, smtp_url=f"smtp://van%20thu:Mat-khau-2027@127.0.0.1:{controller.port}")
+        follow_up.run_daily_scan(factory, config, now=at("2027-02-02"))
+        assert follow_up.send_digests(factory, config, now=at("2027-02-02", 8)) == 1
+    finally:
+        controller.stop()
+    assert logins == [("van thu", "Mat-khau-2027")] and len(mailbox.messages) == 1

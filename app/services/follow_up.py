@@ -101,7 +101,7 @@ def send_digests(factory: sessionmaker[Session], config: FollowUpConfig, *, now:
             try:
                 _send(config, _message(config, user, digest.day, mine))
                 error = None
-            except (OSError, smtplib.SMTPException) as exc:
+            except (OSError, smtplib.SMTPException, UnicodeEncodeError) as exc:  # (smtplib logs in in ASCII only)
                 error = f"{type(exc).__name__}: {exc}"[:500]
             if digest.claimed_until != lease:
                 continue
