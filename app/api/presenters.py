@@ -68,6 +68,7 @@ def document_out(
         issuer_code=document.issuer_code,
         symbol_year=document.symbol_year,
         symbol_warning=document.symbol_warning,
+        symbol_as_written=document.symbol_as_written,
         document_date=document.document_date,
         issuer=document.issuer,
         summary=document.summary,

@@ -75,6 +75,7 @@ class IncomingDocument(Base):
     issuer_code: Mapped[str | None] = mapped_column(String(60))
     symbol_year: Mapped[int | None] = mapped_column(Integer)
     symbol_warning: Mapped[str | None] = mapped_column(String(255))
+    symbol_as_written: Mapped[str | None] = mapped_column(String(100))  # when it differs from ``symbol``
 
     document_date: Mapped[date] = mapped_column(Date)
     issuer: Mapped[str] = mapped_column(String(255))

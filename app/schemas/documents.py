@@ -43,7 +43,8 @@ class DocumentCreate(Schema):
     @field_validator("symbol")
     @classmethod
     def _symbol_is_readable(cls, value: str) -> str:
-        return readable_symbol(value)
+        readable_symbol(value)  # refuses junk; registration keeps the text as written beside the parsed symbol
+        return value
 
 
 class AssignmentOut(Schema):
@@ -73,6 +74,9 @@ class DocumentOut(Schema):
     issuer_code: str | None
     symbol_year: int | None
     symbol_warning: str | None = Field(description="Set when the symbol could not be parsed; it is kept as written")
+    symbol_as_written: str | None = Field(
+        default=None, description="The symbol as typed when it differs from `symbol` (an en dash, a full-width "
+        "slash, a leading 'Số' normalised)")
     document_date: date
     issuer: str
     summary: str

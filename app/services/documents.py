@@ -96,6 +96,7 @@ def registration_rows(
         issuer_code=parsed.issuer_code,
         symbol_year=parsed.year,
         symbol_warning=parsed.warning,
+        symbol_as_written=parsed.as_written,
         document_date=data.document_date,
         issuer=data.issuer,
         issuer_key=issuer_key,

@@ -8,11 +8,16 @@ parsed is flagged rather than refused):
 - ``123/2013/NĐ-CP``   a legal document with its year: number 123, year 2013, type NĐ, issuer CP
 - ``23-QĐ/UBKTTW``     Party style: number 23, type QĐ, issuer UBKTTW
 
-Only junk (no letter or digit at all, control characters, absurd length) is refused.
+Symbols as people type them are read as they meant them: Word's en and em dashes (and the other
+Unicode dashes and minus signs) as ``-``, non-breaking and other odd spaces as a space, full-width
+and division slashes as ``/``, and a leading "Số" (or "Số:") dropped, before parsing; the text as
+written is kept beside the parsed symbol (``as_written``). Only junk (no letter or digit at all,
+characters a symbol cannot have, absurd length) is refused, naming the offending character.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -37,6 +42,19 @@ class InvalidSymbol(ValueError):
     """The text is not a document symbol at all."""
 
 
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
+_SLASHES = dict.fromkeys(map(ord, "\uff0f\u2215\u2044\u29f8"), "/")
+_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2009\u200a\u3000"), " ")
+_TYPED_FORM = {**_DASHES, **_SLASHES, **_SPACES}
+_LEADING_SO = re.compile(r"^(?:số|so)\s*[:.]?\s*(?=\d)", re.IGNORECASE)
+
+
+def as_meant(raw: str) -> str:
+    """``Số: 08/BC–BCĐ`` → ``08/BC-BCĐ``: the characters people type for the ones symbols use."""
+    text = nfc(raw).translate(_TYPED_FORM).strip()
+    return _LEADING_SO.sub("", text)
+
+
 @dataclass(frozen=True)
 class ParsedSymbol:
     symbol: str
@@ -45,6 +63,7 @@ class ParsedSymbol:
     issuer_code: str | None = None
     year: int | None = None
     warning: str | None = None
+    as_written: str | None = None  # the text as typed, when it differs from ``symbol``
 
 
 def canonical_type_code(candidate: str) -> str | None:
@@ -52,7 +71,13 @@ def canonical_type_code(candidate: str) -> str | None:
 
 
 def parse_symbol(raw: str) -> ParsedSymbol:
-    symbol = re.sub(r"\s*([/-])\s*", r"\1", nfc(raw).strip())
+    parsed = _parse(raw)
+    written = nfc(raw).strip()
+    return parsed if written == parsed.symbol else dataclasses.replace(parsed, as_written=written)
+
+
+def _parse(raw: str) -> ParsedSymbol:
+    symbol = re.sub(r"\s*([/-])\s*", r"\1", as_meant(raw))
     symbol = re.sub(r"\s+", " ", symbol)
     if not symbol:
         raise InvalidSymbol("must not be empty")
@@ -60,8 +85,12 @@ def parse_symbol(raw: str) -> ParsedSymbol:
         raise InvalidSymbol(f"must be at most {MAX_SYMBOL_LENGTH} characters")
     if not any(ch.isalnum() for ch in symbol):
         raise InvalidSymbol("must contain a number or letters, e.g. 08/BC-BCĐ")
-    if not _ALLOWED.match(symbol) or "//" in symbol:
-        raise InvalidSymbol("contains characters a document symbol cannot have; expected e.g. 08/BC-BCĐ")
+    if "//" in symbol:
+        raise InvalidSymbol("contains '//'; expected e.g. 08/BC-BCĐ")
+    if not _ALLOWED.match(symbol):
+        bad = next(ch for ch in symbol if not _ALLOWED.match(ch))
+        raise InvalidSymbol(f"contains '{bad}' (U+{ord(bad):04X}), which a document symbol cannot have; "
+                            "expected e.g. 08/BC-BCĐ")
 
     if match := _STANDARD.match(symbol):
         notation = match["notation"]
