@@ -29,7 +29,6 @@ import argparse
 import base64
 import hashlib
 import os
-import shlex
 import sys
 import tempfile
 import threading
@@ -45,10 +44,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from app.config import Settings  # noqa: E402
 from bench.common import ROOT  # noqa: E402
 from bench.common.accounts import ensure_user, login  # noqa: E402
-from bench.common.machine import machine_facts, wait_for_quiet  # noqa: E402
+from bench.common.machine import wait_for_quiet  # noqa: E402
 from bench.common.postgres import Pg, postgresql_facts  # noqa: E402
 from bench.common.processes import Sampler, all_procs, descendants, memory_kb, proc_stat, reset_peak_memory  # noqa: E402
-from bench.common.results import command_line, git_commit, shown, uncommitted, write_json  # noqa: E402
+from bench.common.results import run_record, shown, write_json  # noqa: E402
 from bench.common.server import serving, unwind_on_signals  # noqa: E402
 from bench.common.stats import percentile  # noqa: E402
 from tests.exchange_helpers import document_message  # noqa: E402
@@ -282,12 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
     pg = Pg(args.pg_host, args.pg_port, args.pg_user)
     dbname = f"congvan_exchange_{stamp}"
-    result: dict[str, object] = {
-        "benchmark": "exchange", "tag": args.tag, "command": shlex.join(command_line()), "commit": git_commit(),
-        "uncommitted": uncommitted("app", "migrations", "bench/exchange.py"),
-        "started_at": datetime.now().astimezone().isoformat(), "backend": args.backend, "workers": args.workers,
-        "machine": machine_facts(("fastapi", "pydantic", "sqlalchemy", "uvicorn", "lxml", "httpx")),
-    }
+    result = run_record("exchange", "bench/exchange.py", tag=args.tag, backend=args.backend, workers=args.workers,
+                        packages=("fastapi", "pydantic", "sqlalchemy", "uvicorn", "lxml", "httpx"))
     with tempfile.TemporaryDirectory(prefix="congvan-exchange-") as tmp:
         url = pg.sqlalchemy_url(dbname) if args.backend == "postgresql" else None
         if url:

@@ -44,7 +44,6 @@ Goal (the scan): under 5 s at 1 000 000 documents. See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import re
 import shlex
@@ -67,9 +66,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from app.config import Settings  # noqa: E402
 from bench.common import ROOT  # noqa: E402
 from bench.common.accounts import ensure_user  # noqa: E402
-from bench.common.machine import STACK, machine_facts, machine_times, wait_for_quiet  # noqa: E402
+from bench.common.machine import STACK, machine_times, wait_for_quiet  # noqa: E402
 from bench.common.postgres import Pg, postgresql_facts  # noqa: E402
-from bench.common.results import command_line, git_commit, shown, uncommitted, write_json  # noqa: E402
+from bench.common.results import run_record, shown, write_json  # noqa: E402
 from bench.common.server import server_env, unwind_on_signals  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -578,12 +577,8 @@ def main(argv: list[str] | None = None) -> int:
     unwind_on_signals()
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
     pg = Pg(args.pg_host, args.pg_port, args.pg_user)
-    result: dict[str, object] = {
-        "benchmark": "follow-up", "tag": args.tag, "command": shlex.join(command_line()), "commit": git_commit(),
-        "uncommitted": uncommitted("app", "migrations", "bench/follow_up.py"),
-        "started_at": datetime.now().astimezone().isoformat(),
-        "machine": machine_facts([*STACK, "psycopg", "httpx", "standardwebhooks"]),
-    }
+    result = run_record("follow-up", "bench/follow_up.py", tag=args.tag,
+                        packages=[*STACK, "psycopg", "httpx", "standardwebhooks"])
     name = args.database or f"congvan_followup_{stamp}"
     created = False
     tmp = Path(tempfile.mkdtemp(prefix="congvan-followup-"))

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import shlex
 import sys
 import tempfile
 import threading
@@ -48,10 +47,10 @@ from app.signatures.trust import TrustStore, load_trust_set  # noqa: E402
 from app.signatures.verify import verify_pdf  # noqa: E402
 from bench.common import ROOT  # noqa: E402
 from bench.common.accounts import login  # noqa: E402
-from bench.common.machine import machine_facts, wait_for_quiet  # noqa: E402
+from bench.common.machine import wait_for_quiet  # noqa: E402
 from bench.common.postgres import Pg, postgresql_facts  # noqa: E402
 from bench.common.processes import all_procs, descendants, proc_stat  # noqa: E402
-from bench.common.results import command_line, git_commit, shown, uncommitted, write_json  # noqa: E402
+from bench.common.results import run_record, shown, write_json  # noqa: E402
 from bench.common.server import serving, unwind_on_signals  # noqa: E402
 from bench.common.stats import percentile  # noqa: E402
 from bench.registration.workload import CLERK, PASSWORD, document_body, prepare_database  # noqa: E402
@@ -299,13 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
     pg = Pg(args.pg_host, args.pg_port, args.pg_user)
     dbname = f"congvan_signatures_{stamp}"
-    result: dict[str, object] = {
-        "benchmark": "signatures", "tag": args.tag, "command": shlex.join(command_line()), "commit": git_commit(),
-        "uncommitted": uncommitted("app", "migrations", "bench/signatures.py"),
-        "started_at": datetime.now().astimezone().isoformat(), "backend": args.backend,
-        "machine": machine_facts(("fastapi", "pydantic", "sqlalchemy", "uvicorn", "httpx", "pyhanko",
-                                  "pyhanko-certvalidator", "cryptography", "fpdf2")),
-    }
+    result = run_record("signatures", "bench/signatures.py", tag=args.tag, backend=args.backend,
+                        packages=("fastapi", "pydantic", "sqlalchemy", "uvicorn", "httpx", "pyhanko",
+                                  "pyhanko-certvalidator", "cryptography", "fpdf2"))
     authority = Authority("Root CA thử nghiệm (benchmark)")
     with tempfile.TemporaryDirectory(prefix="congvan-signatures-") as tmp:
         if args.skip != "verification":

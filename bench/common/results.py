@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from bench.common import ROOT
@@ -44,6 +47,17 @@ def git_commit() -> str | None:
 def uncommitted(*paths: str) -> list[str]:
     """Files under ``paths`` that differ from the commit (the commit alone does not say what ran)."""
     return [line[3:] for line in git("status", "--porcelain", "--", *paths).splitlines()]
+
+
+def run_record(benchmark: str, script: str, *, tag: str | None, packages: Iterable[str],
+               **extra: object) -> dict[str, object]:
+    """The head of a result: what ran (the command, the commit, what under app/, migrations/ and
+    the script differed from it), when, ``extra`` settings, and the machine with ``packages``' versions."""
+    from bench.common.machine import machine_facts
+
+    return {"benchmark": benchmark, "tag": tag, "command": shlex.join(command_line()), "commit": git_commit(),
+            "uncommitted": uncommitted("app", "migrations", script),
+            "started_at": datetime.now().astimezone().isoformat(), **extra, "machine": machine_facts(packages)}
 
 
 def shown(path: Path) -> Path:
