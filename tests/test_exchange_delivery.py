@@ -12,7 +12,8 @@ from sqlalchemy import select
 from app.db import make_sessionmaker
 from app.models import ExchangeMessage, ExchangeOutbox, User
 from app.models.base import utcnow
-from app.services.exchange_delivery import DeliveryConfig, deliver_due, queue_state
+from app.services.exchange_delivery import DeliveryConfig, deliver_due
+from app.services.queues import exchange_outbox as queue_state
 from tests.exchange_helpers import XML, FakeHub, document_message
 
 API = "/api/v1"

@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -284,19 +284,25 @@ def _identity(symbol: str, issuer: str) -> tuple[str, str]:
 
 def probable_duplicates(*, session: Session, user: User, items: list[ExchangeMessage]) -> dict[int, int]:
     """item id → a registered document with the same symbol, issuer and date that ``user`` may
-    see (the paper copy often arrives too). A hidden one is not named (nor inferable)."""
-    found: dict[int, int] = {}
-    for item in items:
-        if item.kind != "document" or item.state != "received" or not (item.symbol and item.issuer
-                                                                        and item.document_date):
-            continue
-        symbol_key, issuer_key = _identity(item.symbol, item.issuer)
-        ids = list(session.scalars(select(IncomingDocument.id).where(
-            IncomingDocument.symbol_key == symbol_key, IncomingDocument.issuer_key == issuer_key,
-            IncomingDocument.document_date == item.document_date).order_by(IncomingDocument.id).limit(20)))
-        seen = sorted(visible_ids(session=session, user=user, ids=ids))
-        if seen:
-            found[item.id] = seen[0]
+    see (the paper copy often arrives too). A hidden one is not named (nor inferable). Two
+    queries for a whole page of items."""
+    keys = {item.id: (*_identity(item.symbol, item.issuer), item.document_date) for item in items
+            if item.kind == "document" and item.state == "received" and item.symbol and item.issuer
+            and item.document_date}
+    if not keys:
+        return {}
+    by_key: dict[tuple, list[int]] = {}
+    for document_id, *key in session.execute(
+            select(IncomingDocument.id, IncomingDocument.symbol_key, IncomingDocument.issuer_key,
+                   IncomingDocument.document_date)
+            .where(tuple_(IncomingDocument.symbol_key, IncomingDocument.issuer_key,
+                          IncomingDocument.document_date).in_(sorted(set(keys.values()))))):
+        by_key.setdefault(tuple(key), []).append(document_id)
+    seen = visible_ids(session=session, user=user, ids=[i for ids in by_key.values() for i in ids])
+    found = {}
+    for item_id, key in keys.items():
+        if visible := sorted(i for i in by_key.get(key, []) if i in seen):
+            found[item_id] = visible[0]
     return found
 
 

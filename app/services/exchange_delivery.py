@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from app.models import ExchangeOutbox
@@ -130,20 +130,3 @@ def _record(session: Session, row_id: int, lease: datetime, delivered: bool, per
         delay = min(timedelta(seconds=config.retry_base_s * 2 ** (row.attempts - 1)), MAX_BACKOFF)
         row.next_attempt_at, row.last_error = now + delay, error
     session.commit()
-
-
-@dataclass(frozen=True)
-class QueueState:
-    pending: int
-    failed: int
-    oldest_pending_at: datetime | None
-    last_error: str | None
-
-
-def queue_state(session: Session) -> QueueState:
-    pending, oldest = session.execute(select(func.count(), func.min(ExchangeOutbox.created_at))
-                                      .where(ExchangeOutbox.state == "pending")).one()
-    failed = session.scalar(select(func.count()).where(ExchangeOutbox.state == "failed"))
-    last_error = session.scalar(select(ExchangeOutbox.last_error).where(ExchangeOutbox.last_error.is_not(None))
-                                .order_by(ExchangeOutbox.id.desc()).limit(1))
-    return QueueState(pending, failed or 0, oldest, last_error)

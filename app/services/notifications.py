@@ -119,10 +119,9 @@ def after_action(*, session: Session, change: SlipChange, now: datetime, tz: Zon
     if change.action == "direct":
         leaders = unit_leaders(session, [a.unit_id for a in change.new_assignments], today)
         for assignment in change.new_assignments:
-            unit = session.get(Unit, assignment.unit_id)
             notify(session=session, user_ids=leaders.get(assignment.unit_id, set()) - {change.actor.id},
                    kind="assigned", day=today, now=now, document_id=document.id, assignment_id=assignment.id,
-                   text=TEXTS["assigned"].format(unit=unit.name if unit else "", **common))
+                   text=TEXTS["assigned"].format(unit=assignment.unit.name, **common))
         notify(session=session, user_ids={document.created_by_id} - {change.actor.id}, kind="directed", day=today,
                now=now, document_id=document.id, text=TEXTS["directed"].format(**common))
     elif change.action == "assign" and change.assignment is not None and change.assignment.assignee_id:

@@ -30,9 +30,13 @@ def _queue(session: Session, model, since, error) -> Queue:
     return Queue(pending, failed, oldest, last_error)
 
 
+def exchange_outbox(session: Session) -> Queue:
+    return _queue(session, ExchangeOutbox, ExchangeOutbox.created_at, ExchangeOutbox.last_error)
+
+
 def worker_state(session: Session) -> dict[str, Queue | date | None]:
     return {
-        "exchange_outbox": _queue(session, ExchangeOutbox, ExchangeOutbox.created_at, ExchangeOutbox.last_error),
+        "exchange_outbox": exchange_outbox(session),
         "webhooks": _queue(session, WebhookDelivery, WebhookDelivery.created_at, WebhookDelivery.last_error),
         "digests": _queue(session, Digest, Digest.day, Digest.last_error),
         "signatures": _queue(session, SignatureCheck, SignatureCheck.requested_at, None),

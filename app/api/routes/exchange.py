@@ -30,7 +30,7 @@ from app.schemas.exchange import Acceptance, InboxItemOut, InboxRegister, Outbox
 from app.services import exchange as svc
 from app.services import signatures
 from app.services.documents import get_visible_document
-from app.services.exchange_delivery import queue_state
+from app.services.queues import exchange_outbox as outbox_queue
 from app.services.workflow import identities_for
 from app.workflow.vocabulary import Role
 from app.api.presenters import document_out, signature_fields, visible_originals
@@ -288,7 +288,7 @@ def outbox(
 @router.get("/queue", name="queue", response_model=OutboxQueue)
 def queue(user: ClerkOrAdmin, session: SessionDep, settings: SettingsDep) -> OutboxQueue:
     """How the delivery of status messages goes: what waits, since when, the last error."""
-    state = queue_state(session)
+    state = outbox_queue(session)
     return OutboxQueue(pending=state.pending, failed=state.failed, oldest_pending_at=state.oldest_pending_at,
                        last_error=state.last_error, endpoint_configured=bool(settings.exchange_endpoint))
 
