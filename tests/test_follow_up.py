@@ -312,3 +312,12 @@ def test_digests_log_in_when_the_url_says_so(client, as_user, engine, leader_wit
     finally:
         controller.stop()
     assert logins == [("van thu", "Mat-khau-2027")] and len(mailbox.messages) == 1
+
+
+def test_a_users_email_drops_control_characters_like_every_text(client, as_user):
+    response = client.patch(f"{API}/users/unit_leader_ttd", json={"email": "truong.ttd\u0000@example.gov.vn"},
+                            headers=as_user("admin"))
+    try:
+        assert response.status_code == 200 and response.json()["email"] == "truong.ttd@example.gov.vn"
+    finally:
+        client.patch(f"{API}/users/unit_leader_ttd", json={"email": None}, headers=as_user("admin"))

@@ -45,6 +45,10 @@ def _not_blank(value: str) -> str:
 # is therefore empty and fails with "must not be empty".
 CleanText = Annotated[str, BeforeValidator(_nfc_strip)]
 RequiredText = Annotated[str, BeforeValidator(_nfc_strip), AfterValidator(_not_blank)]
+# An e-mail address, as loosely as mail servers take them, but never with spaces, angle brackets or
+# control characters (dropped like every text's before the pattern is checked).
+Email = Annotated[str, BeforeValidator(_nfc_strip),
+                  StringConstraints(max_length=255, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")]
 
 
 def text(max_length: int, *, required: bool = True) -> Any:

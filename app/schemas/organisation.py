@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from app.schemas.common import Code, Schema, text
+from app.schemas.common import Code, Email, Schema, text
 from app.workflow.vocabulary import Role
 
 Name = text(255)
@@ -35,9 +35,6 @@ class UnitOut(Schema):
     code: str
     name: str
     parent_code: str | None
-
-
-Email = Annotated[str, StringConstraints(max_length=255, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")]
 
 
 class UserIn(Schema):
