@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 
 from app.models import Register, RegisterClerk, Unit, User, UserRole
 from app.services import organisation as org
@@ -51,6 +51,10 @@ schema = schemathesis.openapi.from_path(OPENAPI_PATH)
 # that way the 200 responses (and their bodies) of the per-document operations are checked
 # too, not only their 404s.
 _seeded: dict[str, int] = {}
+
+
+_USER_STATE = (User.id, User.full_name, User.unit_id, User.is_active, User.token_version, User.password_hash,
+               User.email)
 
 
 @schema.hook
@@ -77,6 +81,10 @@ def fuzzer_headers(app: FastAPI) -> Iterator[dict[str, str]]:
         before = {
             model: set(session.scalars(select(model.id))) for model in (Unit, User, Register)
         }
+        # The fuzzer is an admin: it may change, deactivate or revoke the tokens of any user it
+        # names. The session's users are put back as they were afterwards, tokens included.
+        users_before = [dict(row._mapping) for row in session.execute(select(*_USER_STATE))]
+        roles_before = [dict(row._mapping) for row in session.execute(select(UserRole.user_id, UserRole.role))]
         org.create_user(session=session, username=FUZZER, password=PASSWORD, roles=FUZZER_ROLES, unit_code="VP")
         org.ensure_default_register(session=session)
         session.commit()
@@ -103,6 +111,11 @@ def fuzzer_headers(app: FastAPI) -> Iterator[dict[str, str]]:
         conn.execute(delete(RegisterClerk).where(RegisterClerk.user_id.in_(new_users)))
         conn.execute(delete(UserRole).where(UserRole.user_id.in_(new_users)))
         conn.execute(delete(User).where(User.id.in_(new_users)))
+        for row in users_before:
+            conn.execute(update(User).where(User.id == row["id"]).values(**{k: v for k, v in row.items() if k != "id"}))
+        conn.execute(delete(UserRole).where(UserRole.user_id.in_([row["id"] for row in users_before])))
+        if roles_before:
+            conn.execute(insert(UserRole), roles_before)
         # parent_id is ON DELETE RESTRICT, checked row by row: unlink the new units first.
         conn.execute(update(Unit).where(Unit.id.in_(new_units)).values(parent_id=None))
         conn.execute(delete(Unit).where(Unit.id.in_(new_units)))
