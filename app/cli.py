@@ -109,6 +109,26 @@ def cmd_export_openapi(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_messages(_settings: Settings, args: argparse.Namespace) -> int:
+    """Bring the message catalog in step with the code (``--check``: fail if it is not)."""
+    from app.i18n.catalog import build, write
+
+    state = build()
+    if args.check:
+        problems = [f"{path} is out of date; run `congvan messages`" for path in state.stale()]
+        problems += [f"{language}: {len(ids)} message(s) not translated, e.g. {ids[0]!r}"
+                     for language, ids in state.untranslated.items() if ids]
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1 if problems else 0
+    for path in write(state):
+        print(f"wrote {path}")
+    for language, ids in state.untranslated.items():
+        for message_id in ids:
+            print(f"{language}: not translated: {message_id!r}")
+    return 0
+
+
 def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     from app.db import make_engine, make_sessionmaker
     from app.migrate import upgrade_to_head
@@ -308,6 +328,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", default=str(OPENAPI_PATH))
     export.add_argument("--check", action="store_true", help="fail if the file differs from the app")
     export.set_defaults(func=cmd_export_openapi)
+
+    messages = sub.add_parser("messages", help="update the message catalog (app/i18n) from the code")
+    messages.add_argument("--check", action="store_true", help="fail if the catalog is out of date or incomplete")
+    messages.set_defaults(func=cmd_messages)
 
     gen = sub.add_parser("generate", help="fill the database with realistic synthetic documents (benchmarks)")
     gen.add_argument("--documents", type=int, required=True)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.errors import AppError, InsufficientStorage, ServiceUnavailable
+from app.i18n import msg
 
 
 def is_sqlite(url: str) -> bool:
@@ -153,12 +154,13 @@ def database_failure(exc: BaseException) -> AppError | None:
     """
     if isinstance(exc, SATimeoutError):  # QueuePool limit reached, connection timed out
         return ServiceUnavailable(
-            "every database connection is busy; try again shortly", retry_after=POOL_RETRY_AFTER_S
+            msg("every database connection is busy; try again shortly"), code="database.busy",
+            retry_after=POOL_RETRY_AFTER_S,
         )
     if not isinstance(exc, DBAPIError):
         return None
     orig = exc.orig
-    down = ServiceUnavailable("the database is unavailable; try again shortly", retry_after=DOWN_RETRY_AFTER_S)
+    down = ServiceUnavailable(msg("the database is unavailable; try again shortly"), retry_after=DOWN_RETRY_AFTER_S)
     if exc.connection_invalidated:
         return down
     if isinstance(orig, psycopg.InterfaceError):
@@ -170,7 +172,8 @@ def database_failure(exc: BaseException) -> AppError | None:
     if isinstance(orig, sqlite3.OperationalError | sqlite3.InterfaceError):
         code = orig.sqlite_errorcode & 0xFF  # Python >= 3.11
         if code in _SQLITE_NO_SPACE:
-            return InsufficientStorage("the database's disk is full or read-only; nothing was recorded")
+            return InsufficientStorage(msg("the database's disk is full or read-only; nothing was recorded"),
+                                       code="database.full")
         if code in _SQLITE_UNAVAILABLE:
             return down
     return None

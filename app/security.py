@@ -11,6 +11,7 @@ import jwt
 from pwdlib import PasswordHash
 
 from app.config import Settings
+from app.i18n import Text, msg
 
 _hasher = PasswordHash.recommended()  # argon2id
 # Verifying against this keeps the login time the same whether or not the user exists.
@@ -23,15 +24,15 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 256
 
 
-def password_problem(password: str, username: str) -> str | None:
+def password_problem(password: str, username: str) -> Text | None:
     """What is wrong with ``password`` as ``username``'s new password, or None: the one password
     rule, for the API and the CLI alike."""
     if len(password) < PASSWORD_MIN_LENGTH:
-        return f"must be at least {PASSWORD_MIN_LENGTH} characters"
+        return msg("must be at least {min_length} characters", min_length=PASSWORD_MIN_LENGTH)
     if len(password) > PASSWORD_MAX_LENGTH:
-        return f"must be at most {PASSWORD_MAX_LENGTH} characters"
+        return msg("must be at most {max_length} characters", max_length=PASSWORD_MAX_LENGTH)
     if password.casefold() == username.casefold() or len(set(password)) < 3:
-        return "is too easy to guess (the username, or too few different characters)"
+        return msg("is too easy to guess (the username, or too few different characters)")
     return None
 
 

@@ -33,6 +33,43 @@ from tests.marks import mark_differences
 
 PASSWORD = "correct horse battery staple"
 
+_request = TestClient.request
+
+
+def _checked_request(self: TestClient, method: str, url: httpx._types.URLTypes, **kwargs: object) -> httpx.Response:
+    """Every request of the suite: asked in English unless the test says otherwise, and every
+    error of the API checked for the problem shape clients rely on (API.md, Errors).
+
+    The tests read the English texts, the code's own; tests/test_error_messages.py asks for
+    Vietnamese, and sets ``default_language = None`` on its client to see what a client that
+    names no language gets.
+    """
+    language = getattr(self, "default_language", "en")
+    headers = httpx.Headers(kwargs.pop("headers", None) or {})  # type: ignore[arg-type]
+    if language and "accept-language" not in headers and "accept-language" not in self.headers:
+        headers["Accept-Language"] = language
+    response = _request(self, method, url, headers=headers, **kwargs)  # type: ignore[arg-type]
+    if response.status_code >= 400 and response.request.url.path.startswith("/api/"):
+        assert_problem(response)
+    return response
+
+
+def assert_problem(response: httpx.Response) -> None:
+    """A 4xx/5xx of the API is problem+json with a ``code``, and each ``errors`` item has field, code, message."""
+    where = f"{response.request.method} {response.request.url.path} → {response.status_code}"
+    assert response.headers.get("content-type", "").startswith("application/problem+json"), where
+    body = response.json()
+    assert isinstance(body.get("code"), str) and body["code"], f"{where}: no code in {body}"
+    assert body.get("status") == response.status_code, where
+    assert response.headers.get("content-language") in ("vi", "en"), where
+    for item in body.get("errors") or []:
+        assert set(item) == {"field", "code", "message"}, f"{where}: {item}"
+        assert item["field"] and item["code"] and item["message"], f"{where}: {item}"
+        assert item["field"] != "body" or body["code"] != "validation.failed", f"{where}: field 'body' in {item}"
+
+
+TestClient.request = _checked_request  # type: ignore[method-assign]
+
 # Tables emptied before each test, children first.
 DOCUMENT_TABLES = [
     "webhook_deliveries",

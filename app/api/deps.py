@@ -19,6 +19,7 @@ from app.models.base import utcnow
 from app.security import TokenClaims, read_token_claims
 from app.services.accounts import user_for_token
 from app.workflow.vocabulary import Role
+from app.i18n import msg
 
 TOKEN_URL = "/api/v1/auth/token"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
@@ -84,10 +85,10 @@ async def get_current_user(
     by any server process holds from the next request on. The claims are kept on
     ``request.state.token_claims`` (logout revokes this token)."""
     if not token:
-        raise NotAuthenticated("a bearer token is required; get one from POST /api/v1/auth/token")
+        raise NotAuthenticated(msg("a bearer token is required; get one from POST /api/v1/auth/token"))
     claims = read_token_claims(settings, token)
     if claims is None:
-        raise NotAuthenticated("the token is invalid or expired")
+        raise NotAuthenticated(msg("the token is invalid or expired"), code="auth.token_invalid")
     user = await run_in_threadpool(_authenticate, request, claims)
     request.state.token_claims = claims
     return user
@@ -104,7 +105,7 @@ def _authenticate(request: Request, claims: TokenClaims) -> User:
     with request.app.state.statement_read_sessionmaker() as session:
         user = user_for_token(session=session, claims=claims)
     if user is None:
-        raise NotAuthenticated("the token is invalid or expired")
+        raise NotAuthenticated(msg("the token is invalid or expired"), code="auth.token_invalid")
     return user
 
 
@@ -117,7 +118,7 @@ def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
 
     async def _check(user: CurrentUser) -> User:
         if not user.roles & wanted:
-            raise Forbidden(f"this needs one of the roles: {', '.join(sorted(wanted))}")
+            raise Forbidden(msg("this needs one of the roles: {roles}", roles=", ".join(sorted(wanted))), code="auth.role")
         return user
 
     return _check

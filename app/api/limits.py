@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import MAX_JSON_BODY_KB, problem_response
 from app.errors import PayloadTooLarge
+from app.i18n import msg
 
 # Multipart framing (boundaries, part headers) on top of the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -23,11 +25,11 @@ class UploadSizeLimit:
     def __init__(self, app: ASGIApp, max_bytes: int, appendix_max_bytes: int | None = None,
                  exchange_max_bytes: int | None = None) -> None:
         self.app = app
-        self.limits = {"/attachments": (max_bytes, "attachments")}
+        self.limits = {"/attachments": (max_bytes, msg("attachments are limited to {mb} MB"))}
         if exchange_max_bytes is not None:
-            self.limits["/exchange/messages"] = (exchange_max_bytes, "edXML messages")
+            self.limits["/exchange/messages"] = (exchange_max_bytes, msg("edXML messages are limited to {mb} MB"))
         if appendix_max_bytes is not None:
-            self.limits["/appendices/import"] = (appendix_max_bytes, "appendix files")
+            self.limits["/appendices/import"] = (appendix_max_bytes, msg("appendix files are limited to {mb} MB"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"].rstrip("/") if scope["type"] == "http" and scope["method"] == "POST" else ""
@@ -35,28 +37,27 @@ class UploadSizeLimit:
         if limit is None:
             await self.app(scope, receive, send)
             return
-        max_bytes, what = limit
+        max_bytes, text = limit
         max_body = max_bytes + MULTIPART_OVERHEAD
-        message = f"{what} are limited to {max_bytes // (1024 * 1024)} MB"
+        message = text.with_params(mb=max_bytes // (1024 * 1024))
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > max_body:
-                await problem_response(413, slug=PayloadTooLarge.slug, title=PayloadTooLarge.title, detail=message)(
-                    scope, receive, send
-                )
+                await problem_response(Request(scope), 413, code=PayloadTooLarge.code, slug=PayloadTooLarge.slug,
+                                       title=PayloadTooLarge.title, detail=message)(scope, receive, send)
                 return
 
         seen = 0
 
         async def counting_receive() -> Message:
             nonlocal seen
-            msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
+            received = await receive()
+            if received["type"] == "http.request":
+                seen += len(received.get("body", b""))
                 if seen > max_body:
                     # An HTTPException, not an AppError: FastAPI turns any other error raised
                     # while it parses a form into a 400.
                     raise HTTPException(413, detail=message)
-            return msg
+            return received
 
         await self.app(scope, counting_receive, send)
 
@@ -88,10 +89,9 @@ class JsonBodyLimit:
         self.max_bytes = max_bytes
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"JSON bodies are limited to {self.max_bytes // 1024} KB"
-        await problem_response(413, slug=PayloadTooLarge.slug, title=PayloadTooLarge.title, detail=detail)(
-            scope, receive, send
-        )
+        detail = msg("JSON bodies are limited to {kb} KB", kb=self.max_bytes // 1024)
+        await problem_response(Request(scope), 413, code=PayloadTooLarge.code, slug=PayloadTooLarge.slug,
+                               title=PayloadTooLarge.title, detail=detail)(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in _BODYLESS_METHODS:

@@ -8,7 +8,7 @@ import time
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
@@ -16,7 +16,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.db import database_failure
-from app.errors import AppError, NotAuthenticated, ServiceUnavailable, storage_failure
+from app.errors import AppError, FieldError, NotAuthenticated, ServiceUnavailable, UnsupportedMediaType, storage_failure
+from app.i18n import Joined, Message, Text, msg, negotiate, render
+from app.i18n.validation import field_problem
 from app.schemas.common import Problem
 
 logger = logging.getLogger("congvan")
@@ -25,37 +27,43 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 def problem_response(
+    request: Request | None,
     status: int,
     *,
+    code: str,
+    detail: Message,
     slug: str | None = None,
-    title: str | None = None,
-    detail: str | None = None,
-    errors: list[dict[str, str]] | None = None,
+    title: Text | str | None = None,
+    errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
+    """The one problem+json body: texts rendered in the language the request asked for."""
+    language = negotiate(request.headers.get("accept-language") if request is not None else None)
     body: dict[str, Any] = {
         "type": f"urn:congvan:problem:{slug}" if slug else "about:blank",
-        "title": title or HTTPStatus(status).phrase,
+        "title": render(title, language) if title is not None else _status_title(status, language),
         "status": status,
-        "detail": detail,
+        "code": code,
+        "detail": render(detail, language),
     }
     if errors is not None:
-        body["errors"] = errors
+        body["errors"] = [{"field": e.field, "code": e.code, "message": render(e.message, language)} for e in errors]
     body.update(extra)
+    headers = {**(headers or {}), "Content-Language": language}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc]
-    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form"}:
-        parts = parts[1:]
-    return ".".join(parts) or "body"
+STATUS_TITLES = {
+    400: msg("Bad request"), 401: msg("Not authenticated"), 403: msg("Forbidden"), 404: msg("Not found"),
+    405: msg("Method not allowed"), 406: msg("Not acceptable"), 409: msg("Conflict"), 413: msg("Payload too large"),
+    415: msg("Unsupported media type"), 422: msg("Validation failed"), 500: msg("Internal server error"),
+}
 
 
-def _validation_message(error: dict[str, Any]) -> str:
-    message = str(error.get("msg", "invalid value"))
-    return message.removeprefix("Value error, ")
+def _status_title(status: int, language: str) -> str:
+    title = STATUS_TITLES.get(status)
+    return title.render(language) if title is not None else HTTPStatus(status).phrase
 
 
 class RateLimitedWarnings:
@@ -84,7 +92,7 @@ class RateLimitedWarnings:
         return True
 
 
-def _render(exc: AppError) -> JSONResponse:
+def _render(request: Request, exc: AppError) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
@@ -93,8 +101,8 @@ def _render(exc: AppError) -> JSONResponse:
     if exc.headers:
         headers.update(exc.headers)
     return problem_response(
-        exc.status, slug=exc.slug, title=exc.title, detail=exc.detail, errors=exc.errors, headers=headers or None,
-        **exc.extra,
+        request, exc.status, code=exc.code, slug=exc.slug, title=exc.title, detail=exc.detail, errors=exc.errors,
+        headers=headers or None, **exc.extra,
     )
 
 
@@ -104,13 +112,66 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(cause).__name__}: {lines[0] if lines else ''}"
 
 
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _is_json_type(media_type: str) -> bool:
+    return not media_type or media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+def _wrong_body_type(request: Request) -> UnsupportedMediaType | None:
+    """The 415 a body of the wrong kind stands for: a form sent where JSON is read, or JSON to a form.
+
+    FastAPI reads a non-JSON body of a JSON operation as bytes (and JSON posted to a form as an
+    empty form), so the client would otherwise be told that every field is missing.
+    """
+    route = request.scope.get("route")
+    body_field = getattr(route, "body_field", None)
+    if body_field is None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    sent = _media_type(request)
+    takes_form = isinstance(body_field.field_info, params.Form)
+    if takes_form and _is_json_type(sent) and sent:
+        return UnsupportedMediaType(
+            msg("this operation takes a form (application/x-www-form-urlencoded), not JSON"),
+            code="request.form_expected")
+    if not takes_form and not _is_json_type(sent):
+        return UnsupportedMediaType(
+            msg("this operation takes JSON (application/json), not {media_type}", media_type=sent),
+            code="request.json_expected")
+    return None
+
+
+def _validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
+    wrong_type = _wrong_body_type(request)
+    if wrong_type is not None:
+        return _render(request, wrong_type)
+    body = getattr(exc, "body", None)
+    errors = [FieldError(*field_problem(error, body)) for error in exc.errors()]
+    detail = Joined(tuple(msg("{field}: {message}", field=e.field, message=e.message) for e in errors))
+    return problem_response(request, 422, code="validation.failed", slug="validation-error",
+                            title=msg("Validation failed"), detail=detail, errors=errors)
+
+
+HTTP_CODES = {400: "request.malformed", 404: "not_found", 405: "request.method", 406: "request.not_acceptable",
+              413: "request.too_large", 415: "request.media_type"}
+HTTP_DETAILS = {
+    400: msg("the request could not be read"),
+    404: msg("there is nothing at this address"),
+    405: msg("this address does not take that method"),
+    413: msg("the request body is too large"),
+}
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     warnings = RateLimitedWarnings()
     app.state.failure_log = warnings
 
     @app.exception_handler(AppError)
-    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return _render(exc)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return _render(request, exc)
 
     # Handlers for these classes (not only for Exception) so that Starlette's ExceptionMiddleware
     # answers them: the catch-all below runs in ServerErrorMiddleware, which re-raises after
@@ -125,7 +186,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             f"database-{failure.status}",
             f"{failure.status} for {request.method} {request.url.path}: {failure.detail} ({_first_line(exc)})",
         )
-        return _render(failure)
+        return _render(request, failure)
 
     @app.exception_handler(OSError)
     async def _os_error(request: Request, exc: OSError) -> JSONResponse:
@@ -133,17 +194,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         if failure is None:
             return _unexpected_error(request, exc)
         warnings.warning("storage", f"507 for {request.method} {request.url.path}: {failure.detail} ({exc})")
-        return _render(failure)
+        return _render(request, failure)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field_name(tuple(e.get("loc", ()))), "message": _validation_message(e)} for e in exc.errors()]
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return problem_response(422, slug="validation-error", title="Validation failed", detail=detail, errors=errors)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_problem(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(exc.status_code, detail=str(exc.detail), headers=getattr(exc, "headers", None))
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        status = exc.status_code
+        detail: Text | str = HTTP_DETAILS.get(status) or str(exc.detail)
+        if isinstance(exc.detail, Text):
+            detail = exc.detail
+        return problem_response(request, status, code=HTTP_CODES.get(status, f"http.{status}"), detail=detail,
+                                headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -153,7 +217,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """A bug: logged with its traceback, answered 500."""
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem_response(500, detail="An unexpected error occurred; it has been logged.")
+    return problem_response(request, 500, code="internal",
+                            detail=msg("an unexpected error occurred; it has been logged"))
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, 
 
 from app.text import nfc
 from app.workflow.symbols import InvalidSymbol, parse_symbol
+from app.i18n import Invalid, msg
 
 T = TypeVar("T")
 
@@ -37,7 +38,7 @@ def _nfc_strip(value: object) -> object:
 
 def _not_blank(value: str) -> str:
     if not value:
-        raise ValueError("must not be empty")
+        raise Invalid(msg("must not be empty"), code="text.empty")
     return value
 
 
@@ -78,14 +79,24 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
+class ProblemFieldError(BaseModel):
+    """One wrong field of a request."""
+
+    field: str = Field(description="A dotted path into the body (`assignments.0.due_date`) or a parameter's name")
+    code: str = Field(description="Stable, for programs (`missing`, `unit.unknown`); see the README's error codes")
+    message: str = Field(description="For people, in the language asked for (Vietnamese by default)")
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details, as every error of this API is shaped."""
 
     type: str
     title: str
     status: int
+    code: str = Field(description="Stable, for programs to branch on (`document.duplicate`); the texts are "
+                                  "translated and may be reworded")
     detail: str | None = None
-    errors: list[dict[str, str]] | None = Field(default=None, description="For validation: [{field, message}]")
+    errors: list[ProblemFieldError] | None = Field(default=None, description="For validation: each wrong field")
     duplicate_of: int | None = Field(default=None, description="For a duplicate document: the existing id")
 
 
@@ -93,5 +104,5 @@ def readable_symbol(value: str) -> str:
     """What a symbol field validator returns: the symbol (số, ký hiệu) as parsed; junk is an error."""
     try:
         return parse_symbol(value).symbol
-    except InvalidSymbol as exc:
-        raise ValueError(str(exc)) from exc
+    except InvalidSymbol:
+        raise  # an app.i18n.Invalid: pydantic reports it with its code and translated message

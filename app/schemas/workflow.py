@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from app.schemas.common import Code, InputDate, Schema, text
 from app.workflow.requirements import direction_problem
 from app.workflow.vocabulary import AssignmentRole, Role
+from app.i18n import Invalid, msg
 
 Comment = text(2000, required=False)
 RequiredComment = text(2000)
@@ -25,7 +26,7 @@ class DueSpec(Schema):
     @model_validator(mode="after")
     def _one_way(self) -> DueSpec:
         if self.due_date is not None and self.due_in_working_days is not None:
-            raise ValueError("give due_date or due_in_working_days, not both")
+            raise Invalid(msg("give due_date or due_in_working_days, not both"), code="due.both_given")
         return self
 
 
@@ -61,7 +62,7 @@ class DirectAction(_Action, DueSpec):
     def _one_lead_no_repeats(self) -> DirectAction:
         problem = direction_problem((a.unit_code, a.role) for a in self.assignments)
         if problem is not None:
-            raise ValueError(problem)
+            raise Invalid(problem, code="direction.invalid", field="assignments")
         return self
 
 
@@ -113,7 +114,7 @@ class ExtendAction(_Action, DueSpec):
     @model_validator(mode="after")
     def _needs_a_date(self) -> ExtendAction:
         if self.due_date is None and self.due_in_working_days is None:
-            raise ValueError("give the new due_date or due_in_working_days")
+            raise Invalid(msg("give the new due_date or due_in_working_days"), code="due.missing", field="due_date")
         return self
 
 

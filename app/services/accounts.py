@@ -23,6 +23,7 @@ from app.services import security_log, throttle
 from app.services.throttle import LoginPolicy
 from app.services.organisation import get_unit, get_user
 from app.workflow.vocabulary import Role
+from app.i18n import msg
 
 # Built once: it runs on every authenticated request.
 _USER_FOR_TOKEN = (
@@ -76,13 +77,13 @@ def record_login(
 def check_password(password: str, username: str, field: str = "password") -> None:
     problem = password_problem(password, username)
     if problem:
-        raise ValidationFailed(field, problem)
+        raise ValidationFailed(field, problem, code="password.weak")
 
 
 def _target(session: Session, username: str) -> User:
     user = get_user(session=session, username=username)
     if user is None:
-        raise NotFound(f"user '{username}' does not exist")
+        raise NotFound(msg("user '{username}' does not exist", username=username), code="user.not_found")
     return user
 
 
@@ -130,9 +131,9 @@ def update_user(*, session: Session, admin: Operator, username: str, changes: Us
     if changes.roles is not None:
         roles = sorted({Role(r).value for r in changes.roles})
         if not roles:
-            raise ValidationFailed("roles", "at least one role is required")
+            raise ValidationFailed("roles", msg("at least one role is required"), code="user.no_role")
         if user.id == admin.user_id and Role.admin.value not in roles:
-            raise Conflict("you cannot take the admin role from yourself; ask another admin")
+            raise Conflict(msg("you cannot take the admin role from yourself; ask another admin"), code="user.own_admin_role")
         if roles != sorted(user.roles):
             changed["roles"] = [sorted(user.roles), roles]
             user.role_rows = [UserRole(role=r) for r in roles]
@@ -141,7 +142,7 @@ def update_user(*, session: Session, admin: Operator, username: str, changes: Us
         user.email = changes.email
     if changes.active is not None and changes.active != user.is_active:
         if user.id == admin.user_id and not changes.active:
-            raise Conflict("you cannot deactivate yourself; ask another admin")
+            raise Conflict(msg("you cannot deactivate yourself; ask another admin"), code="user.own_deactivation")
         changed["active"] = [user.is_active, changes.active]
         user.is_active = changes.active
         if not changes.active:
@@ -161,11 +162,11 @@ def set_password(
     token of the user, the caller's own included: they log in again with the new password."""
     own = username == actor.username
     if not own and not actor.is_admin:
-        raise Forbidden("only an admin may set another user's password")
+        raise Forbidden(msg("only an admin may set another user's password"), code="user.password_not_yours")
     user = _target(session, username)
     if own and (current_password is None or not verify_password(current_password, user.password_hash)):
         # An admin changing their own password proves it too: a stolen token must not be enough.
-        raise ValidationFailed("current_password", "is not your current password")
+        raise ValidationFailed("current_password", msg("is not your current password"), code="password.wrong_current")
     check_password(new_password, user.username, field="new_password")
     user.password_hash = hash_password(new_password)
     user.token_version += 1

@@ -33,6 +33,7 @@ from app.errors import NotFound, PayloadTooLarge, storage_failure
 from app.models import Attachment, IncomingDocument, User
 from app.models.base import utcnow
 from app.content import TypeSniffer, safe_filename
+from app.i18n import msg
 
 __all__ = ["place_blob", "safe_filename", "store_attachment", "sweep_stale_uploads", "storage_problem"]
 
@@ -99,7 +100,7 @@ def _write_blob(root: Path, stream: BinaryIO, max_bytes: int, sniffer: TypeSniff
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise PayloadTooLarge(f"attachments are limited to {max_bytes // (1024 * 1024)} MB")
+                    raise PayloadTooLarge(msg("attachments are limited to {mb} MB", mb=max_bytes // (1024 * 1024)))
                 digest.update(chunk)
                 sniffer.feed(chunk)
                 out.write(chunk)
@@ -184,5 +185,6 @@ def get_attachment(*, session: Session, document: IncomingDocument, attachment_i
         select(Attachment).where(Attachment.id == attachment_id, Attachment.document_id == document.id)
     )
     if attachment is None:
-        raise NotFound(f"attachment {attachment_id} does not exist on document {document.id}")
+        raise NotFound(msg("attachment {id} does not exist on document {document}", id=attachment_id,
+                           document=document.id), code="attachment.not_found")
     return attachment

@@ -14,6 +14,7 @@ from app.models import User
 from app.models.base import utcnow
 from app.models.workflow import CalendarOverride
 from app.workflow.calendar import Override, OverrideKind, WorkingCalendar
+from app.i18n import msg
 
 
 def list_overrides(*, session: Session, years: range | None = None) -> list[CalendarOverride]:
@@ -59,6 +60,6 @@ def set_override(*, session: Session, day: date, kind: OverrideKind, name: str, 
 def delete_override(*, session: Session, day: date) -> None:
     override = session.get(CalendarOverride, day)
     if override is None:
-        raise NotFound(f"no calendar override on {day.isoformat()}")
+        raise NotFound(msg("no calendar override on {day}", day=day.isoformat()), code="calendar.override_not_found")
     session.delete(override)
     session.flush()

@@ -20,6 +20,7 @@ from app.services import security_log
 from app.services.organisation import get_user
 from app.workflow.delegation import DELEGABLE_ROLES, delegation_problems, lent_roles, may_delegate
 from app.workflow.vocabulary import Role
+from app.i18n import msg
 
 
 @dataclass(frozen=True)
@@ -42,17 +43,19 @@ def create_delegation(
 ) -> Delegation:
     """``roles`` not given: every role of the delegator's that may be lent."""
     if not may_delegate(delegator.roles):
-        raise Forbidden("only leaders, office leaders and unit leaders may delegate their authority")
+        raise Forbidden(msg("only leaders, office leaders and unit leaders may delegate their authority"),
+                        code="delegation.not_allowed")
     named = sorted(set(roles) if roles is not None else delegator.roles & DELEGABLE_ROLES)
     problems = delegation_problems(delegator_roles=delegator.roles, roles=named, starts_on=starts_on, ends_on=ends_on)
     if problems:
-        field, message = problems[0]
-        raise ValidationFailed(field, message)
+        field, code, message = problems[0]
+        raise ValidationFailed(field, message, code=code)
     delegate = get_user(session=session, username=delegate_username)
     if delegate is None or not delegate.is_active:
-        raise ValidationFailed("delegate_username", f"unknown user '{delegate_username}'")
+        raise ValidationFailed("delegate_username", msg("unknown user '{username}'", username=delegate_username),
+                               code="user.unknown")
     if delegate.id == delegator.id:
-        raise ValidationFailed("delegate_username", "you cannot delegate to yourself")
+        raise ValidationFailed("delegate_username", msg("you cannot delegate to yourself"), code="delegation.to_self")
     delegation = Delegation(
         delegator_id=delegator.id, delegate_id=delegate.id, starts_on=starts_on, ends_on=ends_on, note=note,
         roles=named,
@@ -76,7 +79,7 @@ def list_delegations(*, session: Session, user: User) -> list[Delegation]:
 def revoke_delegation(*, session: Session, user: User, delegation_id: int, client: str | None = None) -> Delegation:
     delegation = session.get(Delegation, delegation_id)
     if delegation is None or (delegation.delegator_id != user.id and Role.admin not in user.roles):
-        raise NotFound(f"delegation {delegation_id} does not exist")
+        raise NotFound(msg("delegation {id} does not exist", id=delegation_id), code="delegation.not_found")
     if delegation.revoked_at is None:
         delegation.revoked_at = utcnow()
         security_log.record(session, "delegation_revoked", username=delegation.delegate.username,

@@ -27,6 +27,7 @@ from app.text import fold, search_terms
 from app.workflow.symbols import parse_symbol
 from app.workflow.vocabulary import Confidentiality, DocumentState
 from app.workflow.worklist import on_work_list_sql
+from app.i18n import msg
 
 # A client clock a little ahead of ours is not an error; a day ahead is.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -71,13 +72,13 @@ def registration_rows(
     received_at = data.received_at or now
     received_day = received_at.astimezone(tz).date()
     if received_at > now + CLOCK_SKEW:
-        raise ValidationFailed("received_at", "must not be in the future")
+        raise ValidationFailed("received_at", msg("must not be in the future"), code="date.future")
     if data.document_date > now.astimezone(tz).date():
-        raise ValidationFailed("document_date", "must not be in the future")
+        raise ValidationFailed("document_date", msg("must not be in the future"), code="date.future")
     if data.document_date > received_day:
-        raise ValidationFailed("document_date", "must not be after the arrival date")
+        raise ValidationFailed("document_date", msg("must not be after the arrival date"), code="date.after_arrival")
     if data.due_date is not None and data.due_date < received_day:
-        raise ValidationFailed("due_date", "must not be before the arrival date")
+        raise ValidationFailed("due_date", msg("must not be before the arrival date"), code="date.before_arrival")
 
     parsed = parse_symbol(data.symbol)
     symbol_key, issuer_key = identity_keys(parsed.symbol, data.issuer)
@@ -163,13 +164,16 @@ def register_document(
     try:
         register = get_register(session=session, code=data.register_code)
     except NotFound as exc:
-        raise ValidationFailed("register_code", exc.detail) from exc
+        raise ValidationFailed("register_code", exc.detail, code="register.unknown") from exc
     if not may_register_into(actor, register):
-        raise Forbidden(f"you may not register documents in register '{register.code}'")
+        raise Forbidden(msg("you may not register documents in register '{register}'", register=register.code),
+                        code="register.not_yours")
     if data.confidentiality != Confidentiality.normal and not register.confidential:
         raise ValidationFailed(
             "confidentiality",
-            f"a {data.confidentiality.value} document must go in a confidential register, not '{register.code}'",
+            msg("a {confidentiality} document must go in a confidential register, not '{register}'",
+                confidentiality=data.confidentiality.value, register=register.code),
+            code="register.not_confidential",
         )
 
     rows = registration_rows(
@@ -216,7 +220,8 @@ def register_document(
                 continue
             if seen is not None:
                 raise _duplicate(rows.symbol, data, seen) from exc
-            raise Conflict("a concurrent registration conflicted with this one; retry the request") from exc
+            raise Conflict(msg("a concurrent registration conflicted with this one; retry the request"),
+                           code="document.concurrent_registration") from exc
     # The document as written, built here rather than read back: the caller commits (and so
     # releases the counter) before presenting it, and presenting it then needs no query.
     document = IncomingDocument(
@@ -261,7 +266,8 @@ def _replay(
     if earlier is None:
         return None
     if earlier.request_hash != fingerprint:
-        raise ValidationFailed("Idempotency-Key", "this key was already used with a different request body")
+        raise ValidationFailed("Idempotency-Key", msg("this key was already used with a different request body"),
+                               code="idempotency_key.reused")
     return Registration(session.get_one(IncomingDocument, earlier.document_id), replayed=True)
 
 
@@ -306,8 +312,8 @@ def visible_ids(
 
 def _duplicate(symbol: str, data: DocumentCreate, original_id: int) -> DuplicateDocument:
     return DuplicateDocument(
-        f"{symbol} of {data.issuer} dated {data.document_date.isoformat()} is already registered "
-        f"(id {original_id}); send allow_duplicate=true to register it again",
+        msg("{symbol} of {issuer} dated {date} is already registered (id {id}); send allow_duplicate=true to "
+            "register it again", symbol=symbol, issuer=data.issuer, date=data.document_date.isoformat(), id=original_id),
         duplicate_of=original_id,
     )
 
@@ -321,7 +327,7 @@ def get_visible_document(
         )
     )
     if document is None:
-        raise NotFound(f"incoming document {document_id} does not exist")
+        raise NotFound(msg("incoming document {id} does not exist", id=document_id), code="document.not_found")
     return document
 
 

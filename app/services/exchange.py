@@ -53,6 +53,8 @@ from app.text import fold, search_terms
 from app.workflow.exchange_status import StatusCode
 from app.workflow.symbols import InvalidSymbol, parse_symbol
 from app.workflow.vocabulary import Channel
+from app.i18n import msg
+from app.i18n.validation import field_problem
 
 CHANGE_TYPES = frozenset({BusinessType.revoke, BusinessType.update, BusinessType.replace})
 # The fields an accepted update (BussinessDocType 2) may change on the registered document.
@@ -268,7 +270,7 @@ def get_item(session: Session, item_id: int, *, lock: bool = False) -> ExchangeM
         query = query.with_for_update()
     item = session.scalar(query)
     if item is None:
-        raise NotFound(f"inbox item {item_id} does not exist")
+        raise NotFound(msg("inbox item {id} does not exist", id=item_id), code="inbox.not_found")
     return item
 
 
@@ -315,7 +317,8 @@ def raw_path(root: Path, item: ExchangeMessage) -> Path:
 
 def _waiting(item: ExchangeMessage) -> None:
     if item.state != "received":
-        raise Conflict(f"inbox item {item.id} is {item.state}; only a received item can be decided")
+        raise Conflict(msg("inbox item {id} is {state}; only a received item can be decided", id=item.id,
+                           state=item.state), code="inbox.decided")
 
 
 def _decided(item: ExchangeMessage, actor: User, now: datetime, state: str, reason: str | None = None) -> None:
@@ -338,12 +341,10 @@ def _registration_data(item: ExchangeMessage, overrides: dict[str, Any]) -> Docu
     try:
         return DocumentCreate.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(p) for p in error["loc"]) or "body"
-        message = error["msg"]
-        if error["type"] == "missing":
-            message = "the message does not carry it: send it in the body"
-        raise ValidationFailed(field, message) from None
+        field, code, message = field_problem(exc.errors()[0], data)
+        if code == "missing":
+            message = msg("the message does not carry it: send it in the body")
+        raise ValidationFailed(field, message, code=code) from None
 
 
 def _register(session: Session, item: ExchangeMessage, actor: User, overrides: dict[str, Any], now: datetime,
@@ -363,9 +364,11 @@ def register(*, session: Session, actor: User, item_id: int, overrides: dict[str
     item = get_item(session, item_id, lock=True)
     _waiting(item)
     if item.kind != "document" or (item.business_type != BusinessType.new and item.target_document_id is not None):
-        raise Conflict(f"inbox item {item.id} is a {item.business_type} of a registered document: accept or reject it")
+        raise Conflict(msg("inbox item {id} is a {kind} of a registered document: accept or reject it", id=item.id,
+                           kind=item.business_type), code="inbox.wrong_decision")
     if item.business_type in (BusinessType.revoke, BusinessType.update):
-        raise Conflict(f"inbox item {item.id} is a {item.business_type} naming no registered document: refuse it")
+        raise Conflict(msg("inbox item {id} is a {kind} naming no registered document: refuse it", id=item.id,
+                           kind=item.business_type), code="inbox.wrong_decision")
     document = _register(session, item, actor, overrides, now, tz)
     webhooks.emit(session=session, event_type="document.registered", now=now, document=document,
                   data={"channel": "electronic", "inbox_id": item.id})
@@ -415,9 +418,11 @@ def accept(*, session: Session, actor: User, item_id: int, comment: str | None, 
     item = get_item(session, item_id, lock=True)
     _waiting(item)
     if item.business_type not in CHANGE_TYPES:
-        raise Conflict(f"inbox item {item.id} is a new document: register or refuse it")
+        raise Conflict(msg("inbox item {id} is a new document: register or refuse it", id=item.id),
+                       code="inbox.wrong_decision")
     if item.target_document_id is None:
-        raise Conflict(f"inbox item {item.id} names no document registered here: reject it")
+        raise Conflict(msg("inbox item {id} names no document registered here: reject it", id=item.id),
+                       code="inbox.wrong_decision")
     target = item.target_document_id
     reason = comment or item.reason or "Theo đề nghị của cơ quan gửi"
     if item.business_type == BusinessType.revoke:
@@ -447,7 +452,7 @@ def _amend(session: Session, item: ExchangeMessage, actor: User, document_id: in
     document = session.scalar(select(IncomingDocument).where(
         IncomingDocument.id == document_id, visible_documents(actor)).with_for_update(of=IncomingDocument))
     if document is None:
-        raise NotFound(f"incoming document {document_id} does not exist")
+        raise NotFound(msg("incoming document {id} does not exist", id=document_id), code="document.not_found")
     changed: dict[str, dict[str, Any]] = {}
     for field in UPDATABLE:
         new = getattr(item, field)
@@ -472,7 +477,8 @@ def reject(*, session: Session, actor: User, item_id: int, reason: str, now: dat
     item = get_item(session, item_id, lock=True)
     _waiting(item)
     if item.business_type not in CHANGE_TYPES:
-        raise Conflict(f"inbox item {item.id} is a new document: refuse it instead")
+        raise Conflict(msg("inbox item {id} is a new document: refuse it instead", id=item.id),
+                       code="inbox.wrong_decision")
     _decided(item, actor, now, "rejected", reason)
     exchange_outbox.enqueue(session=session, item=item, code=StatusCode.change_rejected, actor=actor, now=now,
                             tz=tz, detail=reason, document_id=item.target_document_id)

@@ -12,6 +12,7 @@ from app.models import Register, RegisterClerk, Unit, User, UserRole
 from app.security import hash_password, password_problem
 from app.services import security_log
 from app.workflow.vocabulary import Role
+from app.i18n import msg
 
 DEFAULT_REGISTER_CODE = "main"
 
@@ -19,7 +20,7 @@ DEFAULT_REGISTER_CODE = "main"
 def get_unit(*, session: Session, code: str, field: str = "unit_code") -> Unit:
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
-        raise ValidationFailed(field, f"unknown unit '{code}'")
+        raise ValidationFailed(field, msg("unknown unit '{code}'", code=code), code="unit.unknown")
     return unit
 
 
@@ -29,7 +30,7 @@ def list_units(*, session: Session) -> list[Unit]:
 
 def create_unit(*, session: Session, code: str, name: str, parent_code: str | None = None) -> Unit:
     if session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
-        raise Conflict(f"unit '{code}' already exists")
+        raise Conflict(msg("unit '{code}' already exists", code=code), code="unit.exists")
     parent = get_unit(session=session, code=parent_code, field="parent_code") if parent_code else None
     unit = Unit(code=code, name=name, parent=parent)
     session.add(unit)
@@ -68,12 +69,12 @@ def create_user(
     email: str | None = None,
 ) -> User:
     if get_user(session=session, username=username) is not None:
-        raise Conflict(f"user '{username}' already exists")
+        raise Conflict(msg("user '{username}' already exists", username=username), code="user.exists")
     if (problem := password_problem(password, username)) is not None:
-        raise ValidationFailed("password", problem)
+        raise ValidationFailed("password", problem, code="password.weak")
     role_set = sorted({Role(r).value for r in roles})
     if not role_set:
-        raise ValidationFailed("roles", "at least one role is required")
+        raise ValidationFailed("roles", msg("at least one role is required"), code="user.no_role")
     unit = get_unit(session=session, code=unit_code) if unit_code else None
     user = User(
         username=username,
@@ -102,7 +103,7 @@ def ensure_default_register(*, session: Session) -> Register:
 def get_register(*, session: Session, code: str) -> Register:
     register = session.scalar(_REGISTER_BY_CODE, {"code": code})
     if register is None:
-        raise NotFound(f"register '{code}' does not exist")
+        raise NotFound(msg("register '{code}' does not exist", code=code), code="register.not_found")
     return register
 
 
@@ -114,14 +115,16 @@ def create_register(
     *, session: Session, code: str, name: str, confidential: bool, clerk_usernames: Iterable[str] = ()
 ) -> Register:
     if session.scalar(select(Register.id).where(Register.code == code)) is not None:
-        raise Conflict(f"register '{code}' already exists")
+        raise Conflict(msg("register '{code}' already exists", code=code), code="register.exists")
     clerks: list[User] = []
     for username in dict.fromkeys(clerk_usernames):
         user = get_user(session=session, username=username)
         if user is None:
-            raise ValidationFailed("clerk_usernames", f"unknown user '{username}'")
+            raise ValidationFailed("clerk_usernames", msg("unknown user '{username}'", username=username),
+                                   code="user.unknown")
         if Role.clerk not in user.roles:
-            raise ValidationFailed("clerk_usernames", f"user '{username}' is not a clerk")
+            raise ValidationFailed("clerk_usernames", msg("user '{username}' is not a clerk", username=username),
+                                   code="user.not_clerk")
         clerks.append(user)
     register = Register(
         code=code,

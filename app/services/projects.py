@@ -16,6 +16,7 @@ from app.schemas.reports import ProjectFilters
 from app.services.access import visible_reports
 from app.services.reports import match_key
 from app.text import search_terms
+from app.i18n import msg
 
 
 def list_projects(
@@ -164,8 +165,9 @@ def compare_reports(*, session: Session, report: Report, other: Report) -> Compa
     if report.issuer_key != other.issuer_key:
         raise ValidationFailed(
             "other_id",
-            f"report {other.id} is from '{other.issuer}', not '{report.issuer}': "
-            "only reports of the same issuer are compared",
+            msg("report {id} is from '{other_issuer}', not '{issuer}': only reports of the same issuer are compared",
+                id=other.id, other_issuer=other.issuer, issuer=report.issuer),
+            code="report.other_issuer",
         )
     before, after = _projects(session, report), _projects(session, other)
     pairs: list[Change] = []

@@ -43,6 +43,7 @@ from app.services.access import visible_documents, visible_reports
 from app.services.attachments import safe_filename
 from app.services.documents import identity_keys
 from app.text import fold, search_terms
+from app.i18n import msg
 
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 MAX_BIGINT = 2**63 - 1
@@ -68,8 +69,8 @@ def create_report(
         )
         if linked is None:
             raise ValidationFailed(
-                "incoming_document_id", f"incoming document {data.incoming_document_id} does not exist"
-            )
+                "incoming_document_id", msg("incoming document {id} does not exist", id=data.incoming_document_id),
+                code="document.not_found")
     symbol_key, issuer_key = identity_keys(data.symbol, data.issuer)
     existing = session.scalar(
         select(Report.id).where(
@@ -81,10 +82,12 @@ def create_report(
         # its document's visibility): the others learn no more than that the report is recorded.
         visible = session.scalar(
             select(Report.id).where(Report.id == existing, visible_reports(actor, delegators=delegators)))
-        what = f"report {data.symbol} of {data.issuer} dated {data.report_date.isoformat()} is already recorded"
+        what = dict(symbol=data.symbol, issuer=data.issuer, date=data.report_date.isoformat())
         if visible is None:
-            raise Conflict(what)
-        raise Conflict(f"{what} (id {existing})", duplicate_of=existing)
+            raise Conflict(msg("report {symbol} of {issuer} dated {date} is already recorded", **what),
+                           code="report.duplicate")
+        raise Conflict(msg("report {symbol} of {issuer} dated {date} is already recorded (id {id})", id=existing,
+                           **what), code="report.duplicate", duplicate_of=existing)
     report = Report(
         symbol=data.symbol,
         symbol_key=symbol_key,
@@ -101,7 +104,8 @@ def create_report(
     try:
         session.flush()
     except IntegrityError as exc:
-        raise Conflict("a concurrent request recorded the same report; retry to see it") from exc
+        raise Conflict(msg("a concurrent request recorded the same report; retry to see it"),
+                       code="report.concurrent") from exc
     return report
 
 
@@ -110,7 +114,7 @@ def get_visible_report(
 ) -> Report:
     report = session.scalar(select(Report).where(Report.id == report_id, visible_reports(user, delegators=delegators)))
     if report is None:
-        raise NotFound(f"report {report_id} does not exist")
+        raise NotFound(msg("report {id} does not exist", id=report_id), code="report.not_found")
     return report
 
 
@@ -167,14 +171,18 @@ def read_appendix(data: bytes, filename: str | None) -> tuple[str, ParsedAppendi
         source = read_source(data, filename)
         parsed = parse_appendix(source.rows)
     except (UnreadableFile, NoTable) as exc:
-        raise ValidationFailed("file", str(exc)) from exc
+        raise ValidationFailed("file", msg("the file cannot be read: {reason}", reason=str(exc)),
+                               code="appendix.unreadable") from exc
     warnings = [{"line": line, "message": message} for line, message in source.warnings]
     warnings += [{"line": w.line, "message": w.message} for w in parsed.warnings]
     if any((g.computed_total_vnd or 0) > MAX_BIGINT for g in parsed.groups):
-        raise ValidationFailed("file", "a group's amounts add up to more than can be stored; check the units")
+        raise ValidationFailed("file", msg("a group's amounts add up to more than can be stored; check the units"),
+                               code="appendix.amount_too_large")
     if parsed.row_count == 0:
         first = "; ".join(f"line {w['line']}: {w['message']}" for w in warnings[:3] if w["line"])
-        raise ValidationFailed("file", "the table has no rows that could be read" + (f" ({first})" if first else ""))
+        text = msg("the table has no rows that could be read ({lines})", lines=first) if first else msg(
+            "the table has no rows that could be read")
+        raise ValidationFailed("file", text, code="appendix.no_rows")
     return source.format, parsed, warnings
 
 
@@ -196,9 +204,9 @@ def import_appendix(
     if existing is not None:
         if not replace:
             raise Conflict(
-                f"appendix {number} of report {report.id} is already imported (id {existing.id}); "
-                "send replace=true to replace it"
-            )
+                msg("appendix {number} of report {report} is already imported (id {id}); send replace=true to "
+                    "replace it", number=number, report=report.id, id=existing.id),
+                code="appendix.duplicate")
         # Table by table through the ORM, so the session forgets the old rows (the database would cascade).
         for model in (ProjectRecord, TableRow, IndicatorRecord, AppendixGroup):
             session.execute(delete(model).where(model.appendix_id == existing.id))
@@ -225,7 +233,8 @@ def import_appendix(
     try:
         session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"appendix {number} was imported by a concurrent request; retry with replace=true") from exc
+        raise Conflict(msg("appendix {number} was imported by a concurrent request; retry with replace=true",
+                           number=number), code="appendix.concurrent") from exc
 
     groups: list[AppendixGroup] = []
     position = 0
@@ -318,7 +327,8 @@ def _number_text(value: str | None, line: int, limits: _Limits) -> str | None:
 def get_appendix(*, session: Session, report: Report, appendix_id: int) -> Appendix:
     appendix = session.scalar(select(Appendix).where(Appendix.id == appendix_id, Appendix.report_id == report.id))
     if appendix is None:
-        raise NotFound(f"appendix {appendix_id} does not exist in report {report.id}")
+        raise NotFound(msg("appendix {id} does not exist in report {report}", id=appendix_id, report=report.id),
+                       code="appendix.not_found")
     return appendix
 
 

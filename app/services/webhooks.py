@@ -36,6 +36,7 @@ from app.models.base import utcnow
 from app.services import leases
 from app.services.documents import visible_ids
 from app.workflow.vocabulary import DocumentState
+from app.i18n import msg
 
 EVENT_TYPES = ("document.registered", "document.directed", "assignment.assigned", "document.resolved",
                "document.returned", "document.recalled", "assignment.due_soon", "assignment.overdue",
@@ -80,12 +81,13 @@ def create(*, session: Session, owner: User, url: str, events: list[str], descri
            allow_private: bool, now: datetime) -> Webhook:
     unknown = [e for e in events if e != "*" and e not in EVENT_TYPES]
     if unknown or not events:
-        raise ValidationFailed("events", f"unknown event kind(s): {', '.join(unknown) or 'none given'}; "
-                                         f"use {', '.join(EVENT_TYPES)} or *")
+        raise ValidationFailed("events", msg("unknown event kind(s): {kinds}; use {known} or *",
+                                             kinds=", ".join(unknown) or "-", known=", ".join(EVENT_TYPES)),
+                               code="webhook.unknown_event")
     try:
         check_target(url, allow_private=allow_private)
     except UnsafeTarget as exc:
-        raise ValidationFailed("url", str(exc)) from None
+        raise ValidationFailed("url", str(exc), code="webhook.unsafe_target") from None
     webhook = Webhook(owner_id=owner.id, url=url, events=sorted(set(events)), description=description,
                       secret="whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(), active=True,
                       created_at=now)
@@ -97,7 +99,7 @@ def create(*, session: Session, owner: User, url: str, events: list[str], descri
 def get(session: Session, webhook_id: int) -> Webhook:
     webhook = session.get(Webhook, webhook_id)
     if webhook is None or not webhook.active:
-        raise NotFound(f"webhook {webhook_id} does not exist")
+        raise NotFound(msg("webhook {id} does not exist", id=webhook_id), code="webhook.not_found")
     return webhook
 
 

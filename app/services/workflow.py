@@ -36,6 +36,7 @@ from app.workflow.machine import InvalidTransition, assignment_after, document_a
 from app.workflow.permissions import Actor, AssignmentView, NotPermitted, allowed_actions, authorize
 from app.workflow.requirements import resolves_document
 from app.workflow.vocabulary import AssignmentState, Role
+from app.i18n import msg
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ def _choose_identity(
     views = assignment_views(document)
     assignment_id = getattr(request, "assignment_id", None)
     if assignment_id is not None and all(v.id != assignment_id for v in views):
-        raise ValidationFailed("assignment_id", f"assignment {assignment_id} is not on this document")
+        raise ValidationFailed("assignment_id", msg("assignment {id} is not on this document", id=assignment_id),
+                               code="assignment.not_on_document")
     refusals: list[Exception] = []
     for identity in identities:
         try:
@@ -82,8 +84,10 @@ def _choose_identity(
             refusals.append(exc)
     conflict = next((r for r in refusals if isinstance(r, InvalidTransition)), None)
     if conflict is not None:
-        raise Conflict(str(conflict))
-    raise Forbidden(str(refusals[0]))
+        raise Conflict(conflict.text, code=conflict.code)
+    refusal = refusals[0]
+    assert isinstance(refusal, NotPermitted)
+    raise Forbidden(refusal.text, code=refusal.code)
 
 
 def apply_action(
@@ -108,12 +112,12 @@ def apply_action(
         .with_for_update(of=IncomingDocument)
     )
     if document is None:
-        raise NotFound(f"incoming document {document_id} does not exist")
+        raise NotFound(msg("incoming document {id} does not exist", id=document_id), code="document.not_found")
     session.refresh(document, ["assignments"])  # the locked row's current assignments
     if if_match is not None and document.version != if_match:
         raise PreconditionFailed(
-            f"the document changed (version {document.version}, you sent {if_match}); reload it and retry"
-        )
+            msg("the document changed (version {version}, you sent {sent}); reload it and retry",
+                version=document.version, sent=if_match))
 
     identity, target_view = _choose_identity(identities, request, document)
     target = next((a for a in document.assignments if target_view and a.id == target_view.id), None)
@@ -174,7 +178,7 @@ class _Step:
         if spec.due_in_working_days is not None:
             return load_calendar(session=self.session).add_working_days(self.today, spec.due_in_working_days)
         if spec.due_date is not None and spec.due_date < self.today:
-            raise ValidationFailed(field, "a deadline cannot be in the past")
+            raise ValidationFailed(field, msg("a deadline cannot be in the past"), code="due_date.past")
         return spec.due_date if spec.due_date is not None else default
 
     # --- handlers ---------------------------------------------------------------------------
@@ -186,7 +190,8 @@ class _Step:
         if isinstance(self.request, ProposeAction) and self.request.to_username:
             leader = get_user(session=self.session, username=self.request.to_username)
             if leader is None or Role.leader not in leader.roles:
-                raise ValidationFailed("to_username", f"'{self.request.to_username}' is not a leader")
+                raise ValidationFailed("to_username", msg("'{username}' is not a leader", username=self.request.to_username),
+                                       code="user.not_leader")
             data = {"to_username": leader.username, "to_full_name": leader.full_name}
         if isinstance(self.request, ArchiveAction):
             self.document.case_file_code = self.request.case_file_code
@@ -201,7 +206,8 @@ class _Step:
             select(Unit).where(Unit.code.in_([a.unit_code for a in request.assignments])))}
         unknown = [a.unit_code for a in request.assignments if a.unit_code not in units]
         if unknown:
-            raise ValidationFailed("assignments", f"unknown unit(s): {', '.join(unknown)}")
+            raise ValidationFailed("assignments", msg("unknown unit(s): {units}", units=", ".join(unknown)),
+                                   code="unit.unknown")
         previous_due = self.document.due_date
         document_due = self.due(request, "due_date", previous_due)
         before = self.document.state
@@ -233,8 +239,9 @@ class _Step:
         assignee = get_user(session=self.session, username=request.assignee_username)
         if assignee is None or not assignee.is_active or assignee.unit_id != target.unit_id:
             raise ValidationFailed(
-                "assignee_username", f"'{request.assignee_username}' is not a member of unit {target.unit.code}"
-            )
+                "assignee_username", msg("'{username}' is not a member of unit {unit}",
+                                         username=request.assignee_username, unit=target.unit.code),
+                code="user.not_in_unit")
         previous_due = target.due_date
         target.due_date = self.due(request, "due_date", previous_due)
         target.assignee = assignee
@@ -269,12 +276,13 @@ class _Step:
         if request.assignment_id is not None:
             subject = next(a for a in self.document.assignments if a.id == request.assignment_id)
             if subject.state == AssignmentState.done:
-                raise Conflict("the assignment is already done; its deadline cannot move")
+                raise Conflict(msg("the assignment is already done; its deadline cannot move"), code="assignment.done")
         old = subject.due_date
         new = self.due(request, "due_date")
         assert new is not None
         if old is not None and new <= old:
-            raise ValidationFailed("due_date", f"an extension must be later than the current deadline {old}")
+            raise ValidationFailed("due_date", msg("an extension must be later than the current deadline {due_date}",
+                                                  due_date=str(old)), code="due_date.not_later")
         subject.due_date = new
         self.record(
             from_state=self.document.state,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from app.i18n import Text, msg
 from app.workflow.vocabulary import Role
 
 DELEGABLE_ROLES = frozenset({Role.leader.value, Role.office_leader.value, Role.unit_leader.value})
@@ -30,20 +31,22 @@ def may_delegate(roles: Iterable[str]) -> bool:
 
 def delegation_problems(
     *, delegator_roles: Iterable[str], roles: Iterable[str], starts_on: date, ends_on: date
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, str, Text]]:
     """What is wrong with a delegation asked for by someone who :func:`may_delegate`, as (field,
-    message) pairs (none: it may be made)."""
+    code, message) triples (none: it may be made)."""
     held, asked = frozenset(delegator_roles), frozenset(roles)
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, str, Text]] = []
     if not asked:
-        problems.append(("roles", "name at least one role to lend"))
+        problems.append(("roles", "delegation.no_role", msg("name at least one role to lend")))
     elif not_lendable := sorted(asked - (held & DELEGABLE_ROLES)):
-        problems.append(("roles", f"you cannot lend a role you do not hold or that cannot be lent: "
-                                  f"{', '.join(not_lendable)}"))
+        problems.append(("roles", "delegation.role_not_lendable",
+                         msg("you cannot lend a role you do not hold or that cannot be lent: {roles}",
+                             roles=", ".join(not_lendable))))
     if ends_on < starts_on:
-        problems.append(("ends_on", "must not be before starts_on"))
+        problems.append(("ends_on", "delegation.ends_before_start", msg("must not be before starts_on")))
     elif ends_on >= a_year_after(starts_on):
-        problems.append(("ends_on", f"a delegation lasts at most a year: it must end before {a_year_after(starts_on)}"))
+        problems.append(("ends_on", "delegation.too_long", msg("a delegation lasts at most a year: it must end before {day}",
+                                                                  day=a_year_after(starts_on).isoformat())))
     return problems
 
 

@@ -17,6 +17,7 @@ from transitions import Machine, MachineError
 
 from app.workflow.vocabulary import AssignmentState as A
 from app.workflow.vocabulary import DocumentState as S
+from app.i18n import Text, msg
 
 _LIVE = [S.registered, S.office_review, S.leadership_review, S.in_progress, S.resolved, S.returned]
 _REVIEW = [S.office_review, S.leadership_review]
@@ -86,7 +87,12 @@ class _Carrier:
 
 
 class InvalidTransition(Exception):
-    """The action is not possible from the current state."""
+    """The action is not possible from the current state (409), or not an action at all."""
+
+    def __init__(self, text: Text, *, code: str = "workflow.not_now") -> None:
+        super().__init__(str(text))
+        self.text = text
+        self.code = code
 
 
 def can_fire(machine: Machine, state: str, action: str) -> bool:
@@ -96,12 +102,13 @@ def can_fire(machine: Machine, state: str, action: str) -> bool:
 def fire(machine: Machine, state: str, action: str) -> str:
     """The state after ``action`` from ``state``; raises InvalidTransition if it is not allowed."""
     if action not in machine.events:
-        raise InvalidTransition(f"unknown action '{action}'")
+        raise InvalidTransition(msg("unknown action '{action}'", action=action), code="workflow.unknown_action")
     carrier = _Carrier(state)
     try:
         machine.events[action].trigger(carrier)
     except MachineError as exc:
-        raise InvalidTransition(f"'{action}' is not possible when the state is '{state}'") from exc
+        raise InvalidTransition(msg("'{action}' is not possible when the state is '{state}'", action=action,
+                                    state=state)) from exc
     return carrier.state
 
 

@@ -23,10 +23,16 @@ from app.workflow.machine import (
 from app.workflow.vocabulary import AssignmentRole
 from app.workflow.vocabulary import DocumentState as S
 from app.workflow.vocabulary import Role as R
+from app.i18n import Text, msg
 
 
 class NotPermitted(Exception):
     """This identity may not take the action (maps to 403)."""
+
+    def __init__(self, text: Text, *, code: str = "workflow.not_permitted") -> None:
+        super().__init__(str(text))
+        self.text = text
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -123,22 +129,26 @@ def authorize(
     decide on it (app.workflow.delegation). Raises NotPermitted (403) or InvalidTransition (409).
     """
     if action not in ACTION_ROLES:
-        raise InvalidTransition(f"unknown action '{action}'")
+        raise InvalidTransition(msg("unknown action '{action}'", action=action), code="workflow.unknown_action")
     if not _could_ever(action, actor, assignments):
-        raise NotPermitted(f"your roles do not allow '{action}'")
+        raise NotPermitted(msg("your roles do not allow '{action}'", action=action), code="workflow.role")
     if not can_fire(DOCUMENT_MACHINE, state, action):
-        raise InvalidTransition(f"'{action}' is not possible while the document is '{state}'")
+        raise InvalidTransition(msg("'{action}' is not possible while the document is '{state}'", action=action,
+                                    state=state))
     if action not in UNIT_ACTIONS:
         if not _may_on_document(action, actor, state):
-            raise NotPermitted(f"you may not '{action}' a document that is '{state}'")
+            raise NotPermitted(msg("you may not '{action}' a document that is '{state}'", action=action, state=state))
         if barred_by_registration(action, actor.lent_to, registered_by):
-            raise NotPermitted(f"you registered this document: you may not '{action}' it with authority lent to you")
+            raise NotPermitted(msg("you registered this document: you may not '{action}' it with authority lent to you",
+                                   action=action), code="workflow.own_registration")
         return None
     assignment = target_assignment(action, actor, assignments, assignment_id)
     if assignment is None or not _may_on_assignment(action, actor, assignment):
-        raise NotPermitted(f"'{action}' needs an assignment of your unit (or to you) on this document")
+        raise NotPermitted(msg("'{action}' needs an assignment of your unit (or to you) on this document",
+                               action=action), code="workflow.unit")
     if not can_fire(ASSIGNMENT_MACHINE, assignment.state, action):
-        raise InvalidTransition(f"'{action}' is not possible while the assignment is '{assignment.state}'")
+        raise InvalidTransition(msg("'{action}' is not possible while the assignment is '{state}'", action=action,
+                                    state=assignment.state))
     return assignment
 
 

@@ -8,19 +8,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from app.workflow.vocabulary import AssignmentRole, DocumentState
+from app.i18n import Text, msg
 
 
-def direction_problem(assignments: Iterable[tuple[str, str]]) -> str | None:
+def direction_problem(assignments: Iterable[tuple[str, str]]) -> Text | None:
     """Why a direction's ``(unit_code, role)`` list is not acceptable, or None: it names exactly one
     lead unit (chủ trì), and each unit once."""
     items = list(assignments)
     leads = [code for code, role in items if role == AssignmentRole.lead]
     if len(leads) != 1:
-        return f"exactly one unit must lead (role 'lead'); got {len(leads)}"
+        return msg("exactly one unit must lead (role 'lead'); got {count}", count=len(leads))
     codes = [code for code, _ in items]
     repeated = sorted({c for c in codes if codes.count(c) > 1})
     if repeated:
-        return f"a unit may appear only once; repeated: {', '.join(repeated)}"
+        return msg("a unit may appear only once; repeated: {units}", units=", ".join(repeated))
     return None
 
 

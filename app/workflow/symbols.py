@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from app.text import nfc
+from app.i18n import Invalid, Text, msg
 
 # Decree 30/2020, Appendix III: abbreviations of administrative document types.
 ADMINISTRATIVE_TYPE_CODES = (
@@ -38,8 +39,11 @@ _STANDARD = re.compile(r"^(?P<number>\d+[A-Za-z]?)(?:/(?P<year>(?:19|20)\d{2}))?
 _PARTY = re.compile(r"^(?P<number>\d+)-(?P<type>[^/\-]+)/(?P<issuer>[^/].*)$")
 
 
-class InvalidSymbol(ValueError):
+class InvalidSymbol(Invalid):
     """The text is not a document symbol at all."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text, code="symbol.invalid")
 
 
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
@@ -80,17 +84,17 @@ def _parse(raw: str) -> ParsedSymbol:
     symbol = re.sub(r"\s*([/-])\s*", r"\1", as_meant(raw))
     symbol = re.sub(r"\s+", " ", symbol)
     if not symbol:
-        raise InvalidSymbol("must not be empty")
+        raise InvalidSymbol(msg("must not be empty"))
     if len(symbol) > MAX_SYMBOL_LENGTH:
-        raise InvalidSymbol(f"must be at most {MAX_SYMBOL_LENGTH} characters")
+        raise InvalidSymbol(msg("must be at most {max_length} characters", max_length=MAX_SYMBOL_LENGTH))
     if not any(ch.isalnum() for ch in symbol):
-        raise InvalidSymbol("must contain a number or letters, e.g. 08/BC-BCĐ")
+        raise InvalidSymbol(msg("must contain a number or letters, e.g. 08/BC-BCĐ"))
     if "//" in symbol:
-        raise InvalidSymbol("contains '//'; expected e.g. 08/BC-BCĐ")
+        raise InvalidSymbol(msg("contains '//'; expected e.g. 08/BC-BCĐ"))
     if not _ALLOWED.match(symbol):
         bad = next(ch for ch in symbol if not _ALLOWED.match(ch))
-        raise InvalidSymbol(f"contains '{bad}' (U+{ord(bad):04X}), which a document symbol cannot have; "
-                            "expected e.g. 08/BC-BCĐ")
+        raise InvalidSymbol(msg("contains '{character}' (U+{codepoint}), which a document symbol cannot have; "
+                                "expected e.g. 08/BC-BCĐ", character=bad, codepoint=format(ord(bad), "04X")))
 
     if match := _STANDARD.match(symbol):
         notation = match["notation"]

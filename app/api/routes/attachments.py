@@ -17,6 +17,7 @@ from app.services import attachments as svc
 from app.services import signatures
 from app.content import content_disposition, served_type
 from app.services.documents import get_visible_document
+from app.i18n import msg
 
 router = APIRouter(
     prefix="/incoming-documents/{document_id}/attachments", tags=["attachments"], responses=error_responses(401, 404)
@@ -83,7 +84,8 @@ def verify(document_id: DocumentId, attachment_id: AttachmentId, clerk: ClerkUse
     document = get_visible_document(session=session, user=clerk, document_id=document_id)
     attachment = svc.get_attachment(session=session, document=document, attachment_id=attachment_id)
     if attachment.content_type != signatures.PDF:
-        raise Conflict(f"attachment {attachment_id} is not a PDF: it has no signatures to verify")
+        raise Conflict(msg("attachment {id} is not a PDF: it has no signatures to verify", id=attachment_id),
+                       code="attachment.not_pdf")
     check = signatures.reverify(session=session, verification=verification, sha256=attachment.sha256, now=now)
     body = attachment_out(attachment, check)
     session.commit()

@@ -31,6 +31,7 @@ from app.services.calendar import load_calendar
 from app.services.documents import local_day_bounds
 from app.services.documents import get_visible_document
 from app.workflow.vocabulary import Role
+from app.i18n import msg
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=error_responses(401, 403, 422))
 
@@ -51,7 +52,7 @@ def audit_period(
     start = date_from or date(today.year, 1, 1)
     end = date_to or today
     if end < start:
-        raise ValidationFailed("to", "must not be before 'from'")
+        raise ValidationFailed("to", msg("must not be before 'from'"), code="period.reversed")
     return AuditPeriod(start, end, register_code)
 
 
@@ -203,7 +204,7 @@ def security_events(
     revocations, user and role changes, password changes and resets, delegations. Admins and
     auditors. CSV (``format=csv``) has every matching entry, not a page."""
     if date_from and date_to and date_to < date_from:
-        raise ValidationFailed("to", "must not be before 'from'")
+        raise ValidationFailed("to", msg("must not be before 'from'"), code="period.reversed")
     filters = security_log.EventFilters(
         username=username, kind=kind,
         since=local_day_bounds(date_from, settings.tz)[0] if date_from else None,

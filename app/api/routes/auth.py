@@ -17,6 +17,7 @@ from app.schemas.organisation import Me, Token
 from app.security import issue_token
 from app.services import accounts
 from app.services.throttle import LoginPolicy
+from app.i18n import msg
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -51,11 +52,11 @@ async def login(
 
     wait, password_hash, version = await run_in_threadpool(before)
     if wait is not None:
-        raise TooManyRequests(f"too many failed logins; try again in {wait} seconds", retry_after=wait)
+        raise TooManyRequests(msg("too many failed logins; try again in {seconds} seconds", seconds=wait), retry_after=wait)
     ok = await request.app.state.login_gate.verify(form.password, password_hash) and version is not None
     await run_in_threadpool(after, ok)
     if not ok:
-        raise NotAuthenticated("wrong username or password")
+        raise NotAuthenticated(msg("wrong username or password"), code="auth.wrong_credentials")
     assert version is not None
     return Token(access_token=issue_token(settings, form.username, version),
                  expires_in=settings.token_ttl_minutes * 60)

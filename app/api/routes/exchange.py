@@ -34,6 +34,7 @@ from app.services.queues import exchange_outbox as outbox_queue
 from app.services.workflow import identities_for
 from app.workflow.vocabulary import Role
 from app.api.presenters import document_out, signature_fields, visible_originals
+from app.i18n import msg
 
 router = APIRouter(prefix="/exchange", tags=["exchange"], responses=error_responses(401, 403))
 InboxId = id_path("Id of an inbox item")
@@ -80,7 +81,7 @@ class _Spool:
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.size > self.limit:
-            raise PayloadTooLarge(f"edXML messages are limited to {self.limit // (1024 * 1024)} MB")
+            raise PayloadTooLarge(msg("edXML messages are limited to {mb} MB", mb=self.limit // (1024 * 1024)))
         self.digest.update(chunk)
         self.out.write(chunk)
 
@@ -103,7 +104,8 @@ async def _spool_body(request: Request, settings: Settings) -> _Spool:
             form = await request.form(max_files=1, max_fields=5)
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
-                raise UnsupportedMediaType("a multipart body must carry the message as the part 'file'")
+                raise UnsupportedMediaType(msg("a multipart body must carry the message as the part 'file'"),
+                                           code="exchange.no_file_part")
             while chunk := await upload.read(_SPOOL_CHUNK):
                 await run_in_threadpool(spool.write, chunk)
         elif media_type in _XML_TYPES:
@@ -117,7 +119,8 @@ async def _spool_body(request: Request, settings: Settings) -> _Spool:
             await run_in_threadpool(spool.write, bytes(pending))
         else:
             raise UnsupportedMediaType(
-                f"send the edXML message as application/xml, text/xml or multipart 'file', not {media_type or 'no type'}")
+                msg("send the edXML message as application/xml, text/xml or multipart 'file', not {media_type}",
+                    media_type=media_type or "-"), code="exchange.media_type")
         await run_in_threadpool(spool.finish)
     except OSError as exc:
         spool.discard()
@@ -301,7 +304,7 @@ def queue(user: ClerkOrAdmin, session: SessionDep, settings: SettingsDep) -> Out
 def outbox_edxml(outbox_id: OutboxId, user: ClerkOrAdmin, session: SessionDep) -> Response:
     row = session.get(ExchangeOutbox, outbox_id)
     if row is None:
-        raise NotFound(f"outbox message {outbox_id} does not exist")
+        raise NotFound(msg("outbox message {id} does not exist", id=outbox_id), code="outbox.not_found")
     return Response(row.payload.encode("utf-8"), media_type="application/xml; charset=utf-8")
 
 
@@ -322,7 +325,8 @@ def export(document_id: DocumentId, user: CurrentUser, session: SessionDep, sett
                                     delegators=[i.on_behalf_of for i in reader if i.on_behalf_of])
     for organ_id in to:
         if not _ORGAN_ID.fullmatch(organ_id):
-            raise ValidationFailed("to", f"'{organ_id[:64]}' is not an OrganId")
+            raise ValidationFailed("to", msg("'{organ_id}' is not an OrganId", organ_id=organ_id[:64]),
+                                   code="organ_id.invalid")
     message = svc.document_for_forwarding(session=session, document=document, root=settings.attachments_dir,
                                           ours=ours(settings), to=to)
     settings.attachments_dir.mkdir(parents=True, exist_ok=True)

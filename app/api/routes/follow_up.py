@@ -24,6 +24,7 @@ from app.schemas.follow_up import (
     WorkerOut,
 )
 from app.services import notifications, queues, webhooks
+from app.i18n import msg
 
 router = APIRouter(tags=["follow-up"], responses=error_responses(401))
 NotificationId = id_path("Id of one of your notifications")
@@ -51,7 +52,7 @@ def my_notifications(user: CurrentUser, session: SessionDep, unread: bool | None
 def read_one(notification_id: NotificationId, user: CurrentUser, session: SessionDep, now: Now) -> ReadCount:
     row = session.get(Notification, notification_id)
     if row is None or row.user_id != user.id:
-        raise NotFound(f"notification {notification_id} does not exist")
+        raise NotFound(msg("notification {id} does not exist", id=notification_id), code="notification.not_found")
     changed = notifications.mark_read(session, user, notification_id=notification_id, now=now)
     session.commit()
     return ReadCount(marked_read=changed)

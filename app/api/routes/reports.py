@@ -52,6 +52,7 @@ from app.services import projects as project_svc
 from app.services import reports as svc
 from app.services.delegations import delegators_for
 from app.text import nfc
+from app.i18n import msg
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=error_responses(401))
 projects_router = APIRouter(prefix="/projects", tags=["reports"], responses=error_responses(401))
@@ -177,11 +178,12 @@ def import_appendix(
     each group's computed total is checked against its declared total, exactly in đồng."""
     number = nfc(number).strip()
     if not _NUMBER.fullmatch(number):
-        raise ValidationFailed("number", 'an appendix number such as "I" or "II" (letters, digits, "." or "-")')
+        raise ValidationFailed("number", msg('an appendix number such as "I" or "II" (letters, digits, "." or "-")'),
+                               code="appendix.number_invalid")
     report = svc.get_visible_report(session=session, user=clerk, report_id=report_id, delegators=delegators)
     data = file.file.read(MAX_APPENDIX_BYTES + 1)
     if len(data) > MAX_APPENDIX_BYTES:
-        raise PayloadTooLarge(f"appendix files are limited to {MAX_APPENDIX_BYTES // (1024 * 1024)} MB")
+        raise PayloadTooLarge(msg("appendix files are limited to {mb} MB", mb=MAX_APPENDIX_BYTES // (1024 * 1024)))
     appendix, groups = svc.import_appendix(
         session=session, report=report, actor=clerk, data=data, filename=file.filename, number=number,
         title=nfc(title).strip() or None if title else None, replace=replace, now=now,

@@ -24,6 +24,7 @@ from app.services import workflow as svc
 from app.services.documents import get_visible_document
 from app.services.slip import build_slip
 from app.services.slip_render import render_slip_html, render_slip_pdf
+from app.i18n import msg
 
 router = APIRouter(prefix="/incoming-documents/{document_id}", tags=["workflow"], responses=error_responses(401, 404))
 
@@ -34,7 +35,7 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     cleaned = value.strip().removeprefix("W/").strip('"')
     if not cleaned.isdigit():
-        raise ValidationFailed("If-Match", 'expected the ETag of the document, e.g. "3"')
+        raise ValidationFailed("If-Match", msg('expected the ETag of the document, e.g. "3"'), code="if_match.invalid")
     return int(cleaned)
 
 

@@ -19,6 +19,7 @@ from app.workflow import deadlines
 from app.workflow.calendar import WorkingCalendar
 from app.workflow.replay import EventRecord, ReplayedAssignment, ReplayError, replay
 from app.workflow.vocabulary import AssignmentRole, AssignmentState, DocumentState
+from app.i18n import msg
 
 CLOSING_STATES = ("resolved", "archived", "recalled")
 # Actions that set a deadline; their event data keeps the date in force before them.
@@ -223,7 +224,7 @@ def overdue_replayed(
         try:
             replayed = replay(logs.get(d.id, []))
         except ReplayError as exc:
-            raise Conflict(f"document {d.id}: {exc}") from exc
+            raise Conflict(msg("document {id}: {reason}", id=d.id, reason=str(exc)), code="audit.replay_failed") from exc
         if replayed.state is None:
             continue
         rows += _overdue_rows(d.id, d.arrival_number, d.symbol, replayed.state, replayed.due_date,
@@ -283,8 +284,9 @@ def document_as_of(*, session: Session, document: IncomingDocument, at: datetime
     try:
         replayed = replay(EventRecord(*event) for event in events)
     except ReplayError as exc:
-        raise Conflict(str(exc)) from exc
+        raise Conflict(str(exc), code="audit.replay_failed") from exc
     if replayed.state is None:
-        raise Conflict(f"document {document.id} was not yet registered at {at.isoformat()}")
+        raise Conflict(msg("document {id} was not yet registered at {at}", id=document.id, at=at.isoformat()),
+                       code="audit.not_yet_registered")
     return DocumentAsOf(document.id, at, replayed.state, replayed.due_date, replayed.events_applied,
                         replayed.assignments)
