@@ -20,6 +20,8 @@ class FieldError:
     field: str
     code: str
     message: Message
+    line: int | None = None  # where in a file the error is (an edXML message that is not well-formed)
+    column: int | None = None
 
 
 class AppError(Exception):

@@ -61,7 +61,7 @@ def test_every_sample_is_taken_in_or_refused_with_its_line(client, as_user, name
     if name in NOT_WELL_FORMED:
         assert response.status_code == 422, response.text
         problem = response.json()
-        assert problem["errors"][0]["line"] == str(NOT_WELL_FORMED[name])
+        assert problem["errors"][0]["line"] == NOT_WELL_FORMED[name]
         assert f"line {NOT_WELL_FORMED[name]}, column" in problem["errors"][0]["message"]
         return
     assert response.status_code == 201, response.text

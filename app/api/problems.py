@@ -48,10 +48,17 @@ def problem_response(
         "detail": render(detail, language),
     }
     if errors is not None:
-        body["errors"] = [{"field": e.field, "code": e.code, "message": render(e.message, language)} for e in errors]
+        body["errors"] = [_field_error(e, language) for e in errors]
     body.update(extra)
     headers = {**(headers or {}), "Content-Language": language}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _field_error(error: FieldError, language: str) -> dict[str, Any]:
+    item: dict[str, Any] = {"field": error.field, "code": error.code, "message": render(error.message, language)}
+    if error.line is not None:
+        item.update(line=error.line, column=error.column or 0)
+    return item
 
 
 STATUS_TITLES = {
@@ -149,6 +156,12 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
     if wrong_type is not None:
         return _render(request, wrong_type)
     body = getattr(exc, "body", None)
+    unreadable = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+    if unreadable is not None:
+        # Not JSON at all: there is no field to name, only where the text stops being JSON.
+        position = (unreadable.get("ctx") or {}).get("error") or ""
+        return problem_response(request, 400, code="request.json_invalid", slug="malformed-body",
+                                detail=msg("the body is not valid JSON ({position})", position=str(position)))
     errors = [FieldError(*field_problem(error, body)) for error in exc.errors()]
     detail = Joined(tuple(msg("{field}: {message}", field=e.field, message=e.message) for e in errors))
     return problem_response(request, 422, code="validation.failed", slug="validation-error",

@@ -68,13 +68,13 @@ def field_problem(error: Mapping[str, Any], body: Any) -> tuple[str, str, Text]:
     ctx = dict(error.get("ctx") or {})
     cause = ctx.get("error")
     loc = tuple(error.get("loc", ()))
+    kind = str(error.get("type", "value_error"))
     if isinstance(cause, Invalid):
         path = field_path(loc, body)
         if cause.field:
             path = f"{path}.{cause.field}" if path else cause.field
         return path or "body", cause.code, cause.text
-    kind = str(error.get("type", "value_error"))
-    path = field_path(loc, body)
+    path = field_path(loc, body, missing=kind == "missing")
     if kind in ("union_tag_invalid", "union_tag_not_found") and ctx.get("discriminator"):
         discriminator = str(ctx["discriminator"]).strip("'\"")
         path = f"{path}.{discriminator}" if path else discriminator
@@ -91,12 +91,13 @@ def _shown(value: Any) -> Any:
 _SOURCES = {"body", "query", "path", "header", "cookie", "form"}
 
 
-def field_path(loc: Sequence[Any], body: Any) -> str:
+def field_path(loc: Sequence[Any], body: Any, *, missing: bool = False) -> str:
     """The dotted path a client can follow into what it sent: ``assignments.0.due_date``.
 
     Pydantic's location also names the union member it tried (``direct`` for a direct action,
     ``function-after[...]``, ``int``); those are not in the request, so each part is kept only if
-    the body has it at that place. The last part is kept even when absent: it is the missing field.
+    the body has it at that place. For a ``missing`` error the last part is kept though absent: it
+    is the missing field.
     """
     parts = list(loc)
     if parts and parts[0] in _SOURCES:
@@ -113,7 +114,7 @@ def field_path(loc: Sequence[Any], body: Any) -> str:
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             kept.append(str(part))
             node = node[part]
-        elif last and isinstance(part, str) and not _is_member_name(part):
+        elif last and missing and isinstance(part, str) and not _is_member_name(part):
             kept.append(part)  # the missing field itself
         # anything else is the name of a union member pydantic tried, not a place in the body
     return ".".join(kept)

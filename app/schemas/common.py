@@ -85,6 +85,8 @@ class ProblemFieldError(BaseModel):
     field: str = Field(description="A dotted path into the body (`assignments.0.due_date`) or a parameter's name")
     code: str = Field(description="Stable, for programs (`missing`, `unit.unknown`); see the README's error codes")
     message: str = Field(description="For people, in the language asked for (Vietnamese by default)")
+    line: int | None = Field(default=None, description="For a file that cannot be read: the line of the error")
+    column: int | None = Field(default=None, description="With `line`: the column")
 
 
 class Problem(BaseModel):

@@ -28,7 +28,7 @@ from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, NotFound, ValidationFailed, storage_failure
+from app.errors import Conflict, FieldError, NotFound, ValidationFailed, storage_failure
 from app.exchange.message import (
     PRIORITY_OF_URGENCY,
     URGENCY_OF_PRIORITY,
@@ -79,9 +79,12 @@ class MessageRefused(ValidationFailed):
     """Not well-formed, or not edXML: 422 with the line and column."""
 
     def __init__(self, problem: NotEdxml):
-        super().__init__("body", problem.where(), code=problem.code)
-        if problem.line is not None:
-            self.errors[0].update(line=str(problem.line), column=str(problem.column or 0))
+        where = problem.message if problem.line is None else msg(
+            "line {line}, column {column}: {reason}", line=problem.line, column=problem.column or 0,
+            reason=problem.message)
+        super().__init__("body", where, code=problem.code)
+        assert self.errors is not None
+        self.errors[0] = FieldError("body", problem.code, where, line=problem.line, column=problem.column)
 
 
 def _dedupe_key(message: ParsedMessage, raw_sha256: str) -> str:
