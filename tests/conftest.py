@@ -48,8 +48,19 @@ def _checked_request(self: TestClient, method: str, url: httpx._types.URLTypes, 
     headers = httpx.Headers(kwargs.pop("headers", None) or {})  # type: ignore[arg-type]
     if language and "accept-language" not in headers and "accept-language" not in self.headers:
         headers["Accept-Language"] = language
-    response = _request(self, method, url, headers=headers, **kwargs)  # type: ignore[arg-type]
-    if response.status_code >= 400 and response.request.url.path.startswith("/api/"):
+    return _request(self, method, url, headers=headers, **kwargs)  # type: ignore[arg-type]
+
+
+_send = httpx.Client.send
+
+
+def _checked_send(self: httpx.Client, request: httpx.Request, **kwargs: object) -> httpx.Response:
+    """Every answer of the API the suite receives, through the ASGI app or a running server."""
+    response = _send(self, request, **kwargs)  # type: ignore[arg-type]
+    path = request.url.path
+    if (response.status_code >= 400 and path.startswith("/api/") and not path.endswith("/health")
+            and not kwargs.get("stream")):
+        response.read()
         assert_problem(response)
     return response
 
@@ -69,6 +80,7 @@ def assert_problem(response: httpx.Response) -> None:
 
 
 TestClient.request = _checked_request  # type: ignore[method-assign]
+httpx.Client.send = _checked_send  # type: ignore[method-assign]
 
 # Tables emptied before each test, children first.
 DOCUMENT_TABLES = [

@@ -104,6 +104,7 @@ def test_confidential_document_does_not_exist_without_clearance(client, as_user,
     response = client.get(f"{URL}/{secret_id}", headers=headers)
     assert response.status_code == 404
     assert response.json() == {"type": "urn:congvan:problem:not-found", "title": "Not found", "status": 404,
+                               "code": "document.not_found",
                                "detail": f"incoming document {secret_id} does not exist"}
     assert secret_id not in ids(client.get(URL, headers=headers))
     assert secret_id not in ids(client.get(URL, params={"q": "bao cao mat"}, headers=headers))
