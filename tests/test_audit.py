@@ -329,6 +329,9 @@ def test_the_register_book_xlsx_operation_answers_the_workbook(client, as_user, 
 
 
 def test_security_events_csv_operation(client, as_user):
+    from tests.conftest import PASSWORD
+
+    assert client.post("/api/v1/auth/token", data={"username": "clerk", "password": PASSWORD}).status_code == 200
     response = client.get("/api/v1/audit/security-events.csv", params={"kind": "login_succeeded"},
                           headers=as_user("auditor"))
     assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
