@@ -19,7 +19,7 @@ from app.errors import ValidationFailed
 from app.models import IncomingDocument, User
 from app.schemas.documents import DocumentOut
 from app.schemas.slip import Slip
-from app.schemas.workflow import ActionRequest, EventOut
+from app.schemas.workflow import ActionRequest, EventData, EventOut
 from app.services import workflow as svc
 from app.services.documents import get_visible_document
 from app.services.slip import build_slip
@@ -66,7 +66,7 @@ def act(
     return body
 
 
-@router.get("/events", name="events", response_model=list[EventOut])
+@router.get("/events", name="events", response_model=list[EventOut], response_model_exclude_unset=True)
 def events(
     document_id: DocumentId, user: CurrentUser, session: SessionDep, settings: SettingsDep, now: Now
 ) -> list[EventOut]:
@@ -76,7 +76,7 @@ def events(
         EventOut(
             seq=e.seq, action=e.action, from_state=e.from_state, to_state=e.to_state, actor=e.actor.username,
             actor_full_name=e.actor.full_name, on_behalf_of=e.on_behalf_of.username if e.on_behalf_of else None,
-            at=e.at.astimezone(settings.tz), comment=e.comment, data=e.data,
+            at=e.at.astimezone(settings.tz), comment=e.comment, data=EventData.model_validate(e.data or {}),
         )
         for e in svc.list_events(session=session, document=document)
     ]
