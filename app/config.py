@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         description="SQLite: how long a request waits for the database file's write lock before it is "
         "answered 503 (database busy, Retry-After).",
     )
+    exact_total_up_to: int = Field(
+        default=10_000, ge=1, description="The document list counts its matches exactly up to this many; beyond "
+        "it the total is an estimate (`total_is_estimate`), so that a search for common words answers at once.")
     worker_threads: int = Field(
         default=8,
         ge=1,
