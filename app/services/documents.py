@@ -12,6 +12,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, column, exists, func, select, table
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, Executable
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, DuplicateDocument, Forbidden, NotFound, ValidationFailed
@@ -450,9 +453,21 @@ def count_matches(session: Session, ids_only: Select[Any], *, bound: int) -> Tot
 
 def _planner_rows(session: Session, query: Select[Any]) -> int:
     """PostgreSQL's estimate of the rows ``query`` returns (0 elsewhere): EXPLAIN, never executed."""
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         return 0
-    compiled = query.compile(dialect=connection.dialect)
-    plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar_one()
+    plan = session.execute(_Explain(query)).scalar_one()
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class _Explain(Executable, ClauseElement):
+    """``EXPLAIN (FORMAT JSON)`` of a statement, its parameters bound as the statement's own."""
+
+    inherit_cache = False
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+
+
+@compiles(_Explain, "postgresql")
+def _compile_explain(element: _Explain, compiler: SQLCompiler, **kw: Any) -> str:
+    return "EXPLAIN (FORMAT JSON) " + compiler.process(element.statement, **kw)
