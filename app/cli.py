@@ -1,6 +1,7 @@
-"""The ``congvan`` command: serve, worker, migrate, create-user, export-openapi, demo.
+"""The congvan command: serve, worker, migrate, users, the demo, the contract and the catalog.
 
-Every command reads the same ``CONGVAN_*`` settings as the server.
+Every command reads the same CONGVAN_* settings as the server. What ``congvan --help`` prints is
+DESCRIPTION and each command's help below, plain sentences (no markup).
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+
+DESCRIPTION = ("congvan: the incoming official documents (công văn đến) of an agency, registered, routed on "
+               "their processing slip and audited. Every command reads the same CONGVAN_* environment "
+               "variables as the server (README.md, Configuration).")
+EPILOG = "Run 'congvan COMMAND --help' for the options of a command."
 
 
 def render_openapi(settings: Settings) -> str:
@@ -275,47 +281,67 @@ def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="congvan", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def _full_name(value: str) -> str:
+    """A full name as the API takes one (app.schemas.organisation.UserIn.full_name): NFC, trimmed,
+    not empty, at most 255 characters."""
+    from pydantic import TypeAdapter, ValidationError
 
-    serve = sub.add_parser("serve", help="run the API server (uvicorn)")
+    from app.schemas.organisation import Name
+
+    try:
+        return TypeAdapter(Name).validate_python(value)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="congvan", description=DESCRIPTION, epilog=EPILOG)
+    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+
+    def command(name: str, help_text: str, **kwargs) -> argparse.ArgumentParser:
+        """A subcommand whose own --help starts with the same sentence the command list shows."""
+        return sub.add_parser(name, help=help_text, description=f"{help_text[0].upper()}{help_text[1:]}.", **kwargs)
+
+    serve = command("serve", "run the API server (uvicorn); on SQLite it migrates the database first")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
-    serve.add_argument("--demo", action="store_true", help="migrate and load demo data first")
+    serve.add_argument("--demo", action="store_true",
+                       help="load the demo data first and print where to look (logins, URLs)")
     serve.set_defaults(func=cmd_serve)
 
-    worker = sub.add_parser("worker", help="run the background worker (status messages to the exchange hub)")
+    worker = command("worker", "run the background worker in the foreground (deliveries, reminders, webhooks)")
     worker.set_defaults(func=cmd_worker)
 
-    trust = sub.add_parser("trust", help="the certificates PDF signatures are checked against: add, list")
-    trust_sub = trust.add_subparsers(dest="trust_command", required=True)
-    trust_add = trust_sub.add_parser("add", help="add the root or intermediate certificate(s) of a PEM/DER file")
+    trust = command("trust", "the certificates PDF signatures are checked against: add, list")
+    trust_sub = trust.add_subparsers(dest="trust_command", required=True, title="commands", metavar="COMMAND")
+    trust_add = trust_sub.add_parser("add", help="add the root or intermediate certificates of a PEM or DER file")
     trust_add.add_argument("file")
     trust_sub.add_parser("list", help="list the trusted certificates")
     trust.set_defaults(func=cmd_trust)
 
-    migrate = sub.add_parser("migrate", help="upgrade the configured database to the latest schema")
+    migrate = command("migrate", "upgrade the configured database to the latest schema")
     migrate.set_defaults(func=cmd_migrate)
 
-    create_user = sub.add_parser("create-user", help="create a user (e.g. the first admin)")
+    create_user = command("create-user", "create a user (the first admin, for instance) under the API's rules")
     create_user.add_argument("--username", required=True)
-    create_user.add_argument("--password", required=True)
+    create_user.add_argument("--password", required=True,
+                             help="the API's password rule applies; a refusal says what is wrong")
     create_user.add_argument("--role", action="append", required=True, help="repeat for several roles")
+    create_user.add_argument("--full-name", required=True, type=_full_name,
+                             help="the name printed on slips and in the logs (not blank)")
     create_user.add_argument("--unit", default=None, help="unit code")
-    create_user.add_argument("--full-name", default=None)
     create_user.add_argument("--email", default=None, help="where the daily digest goes")
     create_user.set_defaults(func=cmd_create_user)
 
-    user = sub.add_parser("user", help="change a user: set (roles, unit, active), password, revoke-tokens")
-    user_sub = user.add_subparsers(dest="user_command", required=True)
+    user = command("user", "change a user: set (roles, unit, full name, active), password, revoke-tokens")
+    user_sub = user.add_subparsers(dest="user_command", required=True, title="commands", metavar="COMMAND")
     user_set = user_sub.add_parser("set", help="change roles, unit, full name or whether the user is active")
     user_set.add_argument("--username", required=True)
     user_set.add_argument("--role", action="append", default=None, help="the new roles; repeat for several")
     user_set.add_argument("--unit", default=None, help="unit code ('' clears it)")
-    user_set.add_argument("--full-name", default=None)
+    user_set.add_argument("--full-name", default=None, type=_full_name)
     user_set.add_argument("--active", choices=["yes", "no"], default=None)
     user_password = user_sub.add_parser("password", help="set a new password (the API's rules apply)")
     user_password.add_argument("--username", required=True)
@@ -324,26 +350,26 @@ def build_parser() -> argparse.ArgumentParser:
     user_revoke.add_argument("--username", required=True)
     user.set_defaults(func=cmd_user)
 
-    export = sub.add_parser("export-openapi", help="write openapi/openapi.json from the app")
+    export = command("export-openapi", "write openapi/openapi.json from the app")
     export.add_argument("--output", default=str(OPENAPI_PATH))
     export.add_argument("--check", action="store_true", help="fail if the file differs from the app")
     export.set_defaults(func=cmd_export_openapi)
 
-    messages = sub.add_parser("messages", help="update the message catalog (app/i18n) from the code")
+    messages = command("messages", "update the message catalog (app/i18n) from the code")
     messages.add_argument("--check", action="store_true", help="fail if the catalog is out of date or incomplete")
     messages.set_defaults(func=cmd_messages)
 
-    gen = sub.add_parser("generate", help="fill the database with realistic synthetic documents (benchmarks)")
+    gen = command("generate", "fill the database with realistic synthetic documents (benchmarks)")
     gen.add_argument("--documents", type=int, required=True)
     gen.add_argument("--years", type=int, default=None, help="span of arrivals (default: 1 per 100 000 documents)")
     gen.add_argument("--end", default=None, help="last arrival date (default today)")
     gen.add_argument("--seed", type=int, default=30)
     gen.set_defaults(func=cmd_generate)
 
-    diagram = sub.add_parser("workflow-diagram", help="print the workflow state machines as mermaid diagrams")
+    diagram = command("workflow-diagram", "print the workflow state machines as mermaid diagrams")
     diagram.set_defaults(func=cmd_workflow_diagram)
 
-    demo = sub.add_parser("demo", help="migrate and load demo units, users and the seed document")
+    demo = command("demo", "migrate and load the demo units, users and documents, then print where to look")
     demo.set_defaults(func=cmd_demo)
     return parser
 

@@ -35,10 +35,57 @@ def test_create_user_then_log_in(settings, staff):
     out = run(["create-user", "--username", "cli_admin", "--password", "a long password", "--role", "admin",
                "--role", "auditor", "--unit", "VP", "--full-name", "Quản trị"], env)
     assert "cli_admin" in out.stdout
-    again = run(["create-user", "--username", "cli_admin", "--password", "x" * 10, "--role", "admin"], env, check=False)
+    again = run(["create-user", "--username", "cli_admin", "--password", "another long one", "--role", "admin",
+                 "--full-name", "Quản trị"], env, check=False)
     assert again.returncode == 1 and "already exists" in again.stderr
-    bad_role = run(["create-user", "--username", "cli_x", "--password", "x" * 10, "--role", "pope"], env, check=False)
-    assert bad_role.returncode == 1
+    bad_role = run(["create-user", "--username", "cli_x", "--password", "a long password", "--role", "pope",
+                    "--full-name", "Giáo hoàng"], env, check=False)
+    assert bad_role.returncode == 1 and "pope" in bad_role.stderr
+
+
+def test_create_user_applies_the_api_rules_for_passwords_and_full_names(settings, staff):
+    """The password rule is the API's own (app.security.password_problem), and a full name is required:
+    missing, empty or blank is refused with a message and a non-zero exit, and nobody is created."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.security import password_problem
+    from tests.conftest import login
+
+    env = {**os.environ, "CONGVAN_DATA_DIR": str(settings.data_dir),
+           "CONGVAN_DATABASE_URL": settings.resolved_database_url}
+    base = ["create-user", "--username", "cli_new", "--role", "clerk"]
+    for password in ["short", "x" * 10, "cli_new", "p" * 257]:
+        refused = run(base + ["--password", password, "--full-name", "Lê Văn Mới"], env, check=False)
+        rule = password_problem(password, "cli_new")
+        assert rule is not None and refused.returncode == 1
+        assert str(rule) in refused.stderr, refused.stderr
+    missing = run(base + ["--password", "a long password"], env, check=False)
+    assert missing.returncode != 0 and "--full-name" in missing.stderr and "required" in missing.stderr
+    for blank in ["", "   ", "\t"]:
+        refused = run(base + ["--password", "a long password", "--full-name", blank], env, check=False)
+        assert refused.returncode != 0 and "--full-name: must not be empty" in refused.stderr, refused.stderr
+    with TestClient(create_app(settings)) as client:
+        users = client.get("/api/v1/users", headers=login(client, "admin")).json()
+        assert "cli_new" not in {u["username"] for u in users}
+        run(base + ["--password", "a long password", "--full-name", "  Lê Văn Mới "], env)
+        users = client.get("/api/v1/users", headers=login(client, "admin")).json()
+        assert {u["username"]: u["full_name"] for u in users}["cli_new"] == "Lê Văn Mới"
+
+
+def test_help_is_plain_text_and_lists_every_command(fresh_env):
+    """``congvan --help`` and each command's help read as plain sentences: no RST markup."""
+    top = run(["--help"], fresh_env).stdout
+    commands = ["serve", "worker", "trust", "migrate", "create-user", "user", "export-openapi", "messages",
+                "generate", "workflow-diagram", "demo"]
+    listed = [line.split()[0] for line in top.splitlines() if line.startswith("    ") and line.split()]
+    assert set(commands) <= set(listed), top
+    assert "``" not in top and "congvan COMMAND --help" in top
+    for command in commands + ["user set", "trust add"]:
+        text = run(command.split() + ["--help"], fresh_env).stdout
+        assert text.startswith(f"usage: congvan {command}") and "``" not in text, text
+    assert "Create a user" in run(["create-user", "--help"], fresh_env).stdout
+    assert "--full-name FULL_NAME" in run(["create-user", "--help"], fresh_env).stdout
 
 
 def test_the_user_commands_follow_the_api_rules_and_end_tokens(settings, staff, engine):
@@ -49,7 +96,8 @@ def test_the_user_commands_follow_the_api_rules_and_end_tokens(settings, staff, 
 
     env = {**os.environ, "CONGVAN_DATA_DIR": str(settings.data_dir),
            "CONGVAN_DATABASE_URL": settings.resolved_database_url}
-    short = run(["create-user", "--username", "cli_short", "--password", "short", "--role", "clerk"], env, check=False)
+    short = run(["create-user", "--username", "cli_short", "--password", "short", "--role", "clerk",
+                 "--full-name", "Lê Văn Ngắn"], env, check=False)
     assert short.returncode == 1 and "at least 8 characters" in short.stderr
     run(["create-user", "--username", "cli_clerk", "--password", "a long password", "--role", "clerk",
          "--unit", "VP", "--full-name", "Lê Văn Thư"], env)
