@@ -204,3 +204,22 @@ def test_a_delegated_direction_is_signed_with_the_delegating_leader(client, as_u
     page = _get(client, as_user, doc["id"], "slip.html").text
     assert page.index(signed) > page.index("Ý kiến chỉ đạo của lãnh đạo Bộ") > page.index("Ý kiến của lãnh đạo Văn phòng")
     assert _squeeze(signed) in _squeeze(_pdf_text(_get(client, as_user, doc["id"], "slip.pdf").content))
+
+
+def test_the_place_on_the_slips_dateline_is_a_setting(settings, client, as_user):
+    """``CONGVAN_PLACE_NAME`` heads the dateline of the HTML and PDF slips (default Hà Nội)."""
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+
+    assert Settings().place_name == "Hà Nội"
+    doc = document_in(client, as_user, "registered")
+    elsewhere = Settings(**{**settings.model_dump(), "place_name": "Thành phố Đà Nẵng"})
+    with TestClient(create_app(elsewhere)) as other:
+        page = _get(other, as_user, doc["id"], "slip.html")
+        pdf = _get(other, as_user, doc["id"], "slip.pdf")
+    assert page.status_code == 200 and pdf.status_code == 200
+    assert "Thành phố Đà Nẵng, ngày 15 tháng 8 năm 2013" in page.text and "Hà Nội" not in page.text
+    assert _squeeze("Thành phố Đà Nẵng, ngày 15 tháng 8 năm 2013") in _squeeze(_pdf_text(pdf.content))
+    assert "Hà Nội, ngày 15 tháng 8 năm 2013" in _get(client, as_user, doc["id"], "slip.html").text

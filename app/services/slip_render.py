@@ -37,7 +37,6 @@ FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
 FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
 
 TITLE = "PHIẾU GIẢI QUYẾT VĂN BẢN ĐẾN"
-DEFAULT_PLACE = "Hà Nội"
 STATE_LABELS = {
     "registered": "Đã vào sổ",
     "office_review": "Chờ ý kiến lãnh đạo Văn phòng",
@@ -242,8 +241,9 @@ def _signature_lines(slip: Slip) -> list[str]:
     return lines
 
 
-def render_slip_html(slip: Slip, *, place: str = DEFAULT_PLACE) -> str:
-    """The slip as one printable, self-contained A4 HTML page (UTF-8)."""
+def render_slip_html(slip: Slip, *, place: str) -> str:
+    """The slip as one printable, self-contained A4 HTML page (UTF-8); ``place`` heads its dateline
+    (``CONGVAN_PLACE_NAME``)."""
     s = slip.summary
     summary = dict(_summary_lines(slip))
 
@@ -302,8 +302,8 @@ class _SlipPDF(FPDF):
         self.set_text_color(0)
 
 
-def render_slip_pdf(slip: Slip, *, place: str = DEFAULT_PLACE) -> bytes:
-    """The slip as an A4 PDF in DejaVu Sans (Vietnamese included)."""
+def render_slip_pdf(slip: Slip, *, place: str) -> bytes:
+    """The slip as an A4 PDF in DejaVu Sans (Vietnamese included); ``place`` as for the HTML."""
     s = slip.summary
     pdf = _SlipPDF(orientation="P", unit="mm", format="A4")
     pdf.footer_text = _nfc(_footer(slip))
