@@ -227,6 +227,12 @@ def test_register_book_csv_and_xlsx(client, as_user, fixture_documents):
     assert sheet["F3"].value == "Báo cáo: Văn bản D1" and sheet["F3"].alignment.wrap_text
     assert sheet["A3"].value.date().isoformat() == "2026-04-24" and sheet["A3"].number_format == "DD/MM/YYYY"
     assert sheet.freeze_panes == "A3"
+    # Print setup: A4 landscape, the header row (row 2) on every page, one page wide and any number high.
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == int(sheet.PAPERSIZE_A4)  # 9
+    assert sheet.print_title_rows == "$2:$2" and sheet.print_title_cols is None
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
+    # fitToWidth is 1 when absent (ECMA-376 CT_PageSetup's default), as XlsxWriter writes it; 0 pages high: any.
+    assert (sheet.page_setup.fitToWidth or 1, sheet.page_setup.fitToHeight) == (1, 0)
     assert sheet.max_row == 2 + 12
     assert client.get("/api/v1/audit/register-book", headers=as_user("specialist")).status_code == 403
 
