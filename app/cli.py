@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,8 @@ from app.config import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from app.services.demo import DemoResult
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 
@@ -135,7 +138,7 @@ def cmd_messages(_settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from app.db import make_engine, make_sessionmaker
     from app.migrate import upgrade_to_head
     from app.models.base import utcnow
@@ -154,13 +157,47 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print("Demo data ready." if result.created else "Demo data already present.")
-    print(f"Demo logins (also in {result.credentials_file}):")
-    for username, password in result.credentials.items():
-        print(f"  {username:<12} {password}")
-    print(f"Seed document id: {result.document_id}  (08/BC-BCĐ, Ban chỉ đạo chương trình CNTT tỉnh Bình Dương)")
-    print(f"Electronic inbox: items {', '.join(map(str, result.inbox_ids))} wait for the clerk "
-          "(GET /api/v1/exchange/inbox?state=received)")
+    print(demo_guide(result, _base_url(args)), flush=True)
     return 0
+
+
+def _base_url(args: argparse.Namespace) -> str:
+    """Where ``serve`` listens (its defaults for ``congvan demo``), as a browser on this machine reaches it."""
+    host = getattr(args, "host", "127.0.0.1")
+    host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    return f"http://{host}:{getattr(args, 'port', 8000)}"
+
+
+def demo_guide(result: DemoResult, base: str) -> str:
+    """Where a newcomer looks first: the URLs (each with the demo user to log in as), the audit period
+    that holds the demo's documents, and the demo users as the demo creates them."""
+    from app.services.demo import SEED_DOCUMENT, USERS
+
+    api = f"{base}/api/v1"
+    lines = ["", f"Where to look (congvan on {base}):",
+             "  API docs (press Authorize and log in as one of the users below):", f"    {base}/docs",
+             f"  The processing slip of the seed document {SEED_DOCUMENT.symbol}, as vanthu:",
+             f"    {api}/incoming-documents/{result.document_id}/slip.html",
+             f"  The electronic inbox ({len(result.inbox_ids)} documents waiting), as vanthu:",
+             f"    {api}/exchange/inbox?state=received"]
+    if result.arrivals is not None:
+        first, last = date(result.arrivals[0].year, 1, 1), date(result.arrivals[1].year, 12, 31)
+        years = str(first.year) if first.year == last.year else f"{first.year}–{last.year}"
+        period = f"from={first.isoformat()}&to={last.isoformat()}"
+        lines += [f"  The audit of the demo's documents (they arrived in {years}; without from and to the audit "
+                  "counts this year's arrivals only), as kiemtoan:",
+                  f"    {api}/audit/processing-times?{period}",
+                  f"    {api}/audit/compliance?{period}",
+                  f"    {api}/audit/register-book?format=csv&{period}"]
+    lines += ["  Every /api/v1 URL wants the user's token: open it from /docs after Authorize, or use curl:",
+              f"    TOKEN=$(curl -s -d 'username=vanthu&password=<password>' {api}/auth/token | jq -r .access_token)",
+              f"    curl -s -H \"Authorization: Bearer $TOKEN\" '{api}/exchange/inbox?state=received'",
+              "", f"Demo users (passwords also in {result.credentials_file}):",
+              f"  {'username':<12} {'password':<20} {'role':<14} name (unit)"]
+    for username, full_name, unit, roles in USERS:
+        password = result.credentials.get(username, "(not in the credentials file)")
+        lines.append(f"  {username:<12} {password:<20} {', '.join(roles):<14} {full_name} ({unit})")
+    return "\n".join(lines)
 
 
 def cmd_trust(settings: Settings, args: argparse.Namespace) -> int:
@@ -242,7 +279,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     elif settings.resolved_database_url.startswith("sqlite"):
         # Embedded default: bring the file to the current schema so `serve` just works.
         cmd_migrate(settings, args)
-    print(f"congvan on http://{args.host}:{args.port}  (API docs: http://{args.host}:{args.port}/docs)")
+    print(f"congvan on http://{args.host}:{args.port}  (API docs: http://{args.host}:{args.port}/docs)", flush=True)
     worker = None
     if settings.run_worker:
         from app import worker as background

@@ -1,8 +1,10 @@
 """The ``congvan`` command as an operator and a newcomer use it."""
 
 import os
+import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -138,14 +140,37 @@ def test_export_openapi_check_detects_drift(tmp_path, fresh_env):
     assert run(["export-openapi", "--check", "--output", str(target)], fresh_env, check=False).returncode == 1
 
 
+def _read_lines(stream, into: list[str]) -> threading.Thread:
+    """Collect a process's output lines on a thread, so that reading never blocks the test."""
+    thread = threading.Thread(target=lambda: into.extend(iter(stream.readline, "")), daemon=True)
+    thread.start()
+    return thread
+
+
+def _printed_guide(output: list[str]) -> tuple[dict[str, tuple[str, str]], list[tuple[str, str | None]]]:
+    """What ``serve --demo`` printed: username → (password, role), and each URL with the user to open it as."""
+    users = {m[1]: (m[2], m[3]) for line in output if (m := re.match(r"^  (\w+)\s+(demo-\S+)\s+(\w+)\s", line))}
+    urls, as_user = [], None
+    for line in output:
+        if line.startswith("  ") and not line.startswith("   "):
+            as_user = m[1] if (m := re.search(r", as (\w+):$", line.rstrip())) else None
+        elif line.startswith("    http"):
+            urls.append((line.strip(), as_user))
+    return users, urls
+
+
 def test_quickstart_serve_demo_on_a_fresh_data_dir(fresh_env):
-    """`congvan serve --demo`: migrates, loads the demo, answers /health, /docs, and logs the clerk in."""
+    """`congvan serve --demo`: migrates, loads the demo, answers /health, /docs, and logs the clerk in;
+    every URL of the guide it prints answers 200 to the user it names, with the password it prints,
+    and the audit URLs' period holds the demo's documents (the default period, this year, does not)."""
     port = _free_port()
     process = subprocess.Popen(
         CONGVAN + ["serve", "--demo", "--port", str(port), "--log-level", "warning"],
         env=fresh_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
+    output: list[str] = []
+    _read_lines(process.stdout, output)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -154,13 +179,17 @@ def test_quickstart_serve_demo_on_a_fresh_data_dir(fresh_env):
                     break
             except httpx.HTTPError:
                 pass
-            assert process.poll() is None, process.stdout.read()
+            assert process.poll() is None, "".join(output)
             assert time.monotonic() < deadline, "server did not start"
             time.sleep(0.3)
+        while not any(line.startswith("congvan on http://") for line in output):
+            assert time.monotonic() < deadline, "".join(output)
+            time.sleep(0.1)
         assert "swagger-ui" in httpx.get(f"{base}/docs").text
         credentials = Path(fresh_env["CONGVAN_DATA_DIR"], "demo-credentials.txt")
         assert oct(credentials.stat().st_mode & 0o777) == "0o600"
-        password = dict(line.split(": ", 1) for line in credentials.read_text().splitlines())["vanthu"]
+        saved = dict(line.split(": ", 1) for line in credentials.read_text().splitlines())
+        password = saved["vanthu"]
         token = httpx.post(f"{base}/api/v1/auth/token", data={"username": "vanthu", "password": password})
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         found = httpx.get(f"{base}/api/v1/incoming-documents", params={"q": "bao cao so ket"}, headers=headers)
@@ -173,6 +202,34 @@ def test_quickstart_serve_demo_on_a_fresh_data_dir(fresh_env):
         assert [(a["unit_code"], a["role"]) for a in direction["assignments"]] == [
             ("VP", "lead"), ("VPB", "cooperate"), ("TTĐ", "inform")]
         assert slip["unit_directions"][0]["at"].startswith("2013-08-23")
+
+        # The printed guide: users as the demo made them, and URLs that answer.
+        users, urls = _printed_guide(output)
+        assert {u: pw for u, (pw, _) in users.items()} == saved
+        assert (users["vanthu"][1], users["kiemtoan"][1], users["anhhong"][1]) == ("clerk", "auditor", "leader")
+        tokens = {}
+        for username, (printed_password, _) in users.items():
+            answer = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": printed_password})
+            assert answer.status_code == 200, (username, answer.text)
+            tokens[username] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        answers = {}
+        for url, username in urls:
+            assert url.startswith(base), url
+            answer = httpx.get(url, headers=tokens[username] if username else {})
+            assert answer.status_code == 200, (url, username, answer.text[:300])
+            answers[url.removeprefix(base).split("?")[0]] = answer
+        assert set(answers) == {
+            "/docs", f"/api/v1/incoming-documents/{seed_id}/slip.html", "/api/v1/exchange/inbox",
+            "/api/v1/audit/processing-times", "/api/v1/audit/compliance", "/api/v1/audit/register-book"}
+        assert "swagger-ui" in answers["/docs"].text
+        assert "PHIẾU GIẢI QUYẾT VĂN BẢN ĐẾN" in answers[f"/api/v1/incoming-documents/{seed_id}/slip.html"].text
+        assert answers["/api/v1/exchange/inbox"].json()["total"] == 2
+        figures = answers["/api/v1/audit/processing-times"].json()
+        assert figures["period"]["from"] == "2013-01-01" and figures["period"]["to"] == "2013-12-31"
+        assert sum(row["documents"] for row in figures["rows"]) == 1
+        assert "08/BC-BCĐ" in answers["/api/v1/audit/register-book"].content.decode("utf-8-sig")
+        this_year = httpx.get(f"{base}/api/v1/audit/processing-times", headers=tokens["kiemtoan"]).json()
+        assert sum(row["documents"] for row in this_year["rows"]) == 0  # why the guide gives the period
     finally:
         process.terminate()
         process.wait(timeout=10)
