@@ -81,8 +81,8 @@ class Page(BaseModel, Generic[T]):
         default=False,
         description="True when more match than are worth counting one by one (the document list counts "
         "exactly up to `CONGVAN_EXACT_TOTAL_UP_TO`, 10 000 by default, or to the end of the page asked for "
-        "if that is further): `total` is then the database's estimate, never less than that bound + 1. "
-        "Only the document list estimates; every other list's total is exact.",
+        "if that is further): `total` is then that bound + 1, meaning \"more than the bound\"; page on while "
+        "pages are full. Only the document list estimates; every other list's total is exact.",
     )
 
 

@@ -89,8 +89,8 @@ def list_documents(
     ``total`` is exact up to 10 000 matches (``CONGVAN_EXACT_TOTAL_UP_TO``), or up to the end of the
     page asked for if that lies further. Beyond it the matches are not counted one by one (a common
     word would make the count slower than the page): ``total_is_estimate`` is true and ``total`` is
-    PostgreSQL's estimate, never less than the bound + 1 (on SQLite: the bound + 1). Pages past it
-    still work; a short page shows where the list really ends."""
+    the bound + 1, meaning "more than the bound". Pages past it still work; a short page shows
+    where the list really ends."""
     today = now.astimezone(settings.tz).date()
     reader = identities_for(session=session, user=user, today=today)
     items, total = svc.list_documents(
