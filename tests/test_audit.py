@@ -306,3 +306,46 @@ def test_register_book_cells_for_every_kind_of_line(client, as_user):
         "2013-08-15", str(returned["arrival_number"]), ISSUER, "8/TB-ABC", "2013-08-12",
         f"Thông báo: {returned['summary']}", "", "", "", "'=HYPERLINK(\"http://x\"); Trả lại văn thư",
     ]
+
+
+@pytest.mark.parametrize("path", ["processing-times", "stage-durations", "overdue", "compliance", "register-book"])
+def test_each_csv_is_an_operation_of_its_own_and_the_old_format_parameter_still_answers_it(
+        client, as_user, fixture_documents, path):
+    """``/audit/X.csv`` is the CSV operation a generated client calls; ``/audit/X?format=csv``, the
+    first form, is kept (out of the OpenAPI document) and gives the same bytes."""
+    headers = as_user("auditor")
+    own = client.get(f"/api/v1/audit/{path}.csv", params=PERIOD, headers=headers)
+    old = client.get(f"/api/v1/audit/{path}", params={**PERIOD, "format": "csv"}, headers=headers)
+    assert own.status_code == old.status_code == 200
+    assert own.headers["content-type"] == old.headers["content-type"] == "text/csv; charset=utf-8"
+    assert own.headers["content-disposition"] == old.headers["content-disposition"]
+    assert own.content == old.content and own.content.startswith("\ufeff".encode())
+    assert len(list(csv.reader(io.StringIO(own.content.decode("utf-8-sig"))))) > 1
+    assert client.get(f"/api/v1/audit/{path}.csv", headers=as_user("specialist")).status_code == 403
+
+
+def test_the_register_book_xlsx_operation_answers_the_workbook(client, as_user, fixture_documents):
+    from openpyxl import load_workbook
+
+    own = client.get("/api/v1/audit/register-book.xlsx", params=PERIOD, headers=as_user("clerk"))
+    old = client.get("/api/v1/audit/register-book", params=PERIOD, headers=as_user("clerk"))
+    assert own.status_code == old.status_code == 200
+    assert own.headers["content-type"] == old.headers["content-type"].split(";")[0] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert own.headers["content-disposition"].endswith('.xlsx"')
+    assert load_workbook(io.BytesIO(own.content)).active.max_row == 2 + 12
+
+
+def test_security_events_csv_operation(client, as_user):
+    from tests.conftest import PASSWORD
+
+    assert client.post("/api/v1/auth/token", data={"username": "clerk", "password": PASSWORD}).status_code == 200
+    response = client.get("/api/v1/audit/security-events.csv", params={"kind": "login_succeeded"},
+                          headers=as_user("auditor"))
+    assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["id", "at", "kind", "username", "actor", "client", "data"]
+    assert rows[1:] and {r[2] for r in rows[1:]} == {"login_succeeded"}
+    reversed_period = client.get("/api/v1/audit/security-events.csv", params={"from": "2026-02-02", "to": "2026-02-01"},
+                                 headers=as_user("auditor"))
+    assert reversed_period.status_code == 422 and reversed_period.json()["code"] == "period.reversed"

@@ -12,6 +12,28 @@ from fastapi.responses import Response, StreamingResponse
 from app.text import inert
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BINARY = {"type": "string", "format": "binary"}
+
+
+def download(media_type: str, description: str, schema: dict[str, str] = BINARY) -> dict[int | str, dict]:
+    """The 200 of an operation that answers a file: its one media type, its bytes as
+    ``{"type": "string", "format": "binary"}`` (text as ``{"type": "string"}``), so that client
+    generators give a function returning the bytes (openapi/README.md)."""
+    return {200: {"description": description, "content": {media_type: {"schema": schema}}}}
+
+
+CSV_DOWNLOAD = download(CSV_MEDIA_TYPE, "CSV in UTF-8 with a BOM (for Excel); the header names the columns",
+                        {"type": "string"})
+XLSX_DOWNLOAD = download(XLSX_MEDIA_TYPE, "An XLSX workbook")
+
+
+class CSVResponse(Response):
+    media_type = CSV_MEDIA_TYPE
+
+
+class XLSXResponse(Response):
+    media_type = XLSX_MEDIA_TYPE
 
 
 def attachment_disposition(filename: str) -> str:

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.schemas.common import Code, Email, Schema, text
 from app.workflow.vocabulary import Role
 
 Name = text(255)
+
+
+class LoginForm(BaseModel):
+    """The OAuth2 password form (RFC 6749 4.3) of ``POST /auth/token``, as
+    ``application/x-www-form-urlencoded``: the fields of FastAPI's ``OAuth2PasswordRequestForm``
+    under a name a generated client can show. Other fields a client adds are ignored."""
+
+    grant_type: Annotated[str, StringConstraints(pattern="^password$")] | None = Field(
+        default=None, description='"password" when given (OAuth2 clients send it)')
+    username: str
+    password: str = Field(json_schema_extra={"format": "password"})
+    scope: str = Field(default="", description="Unused: what a user may do follows from their roles")
+    client_id: str | None = None
+    client_secret: str | None = Field(default=None, json_schema_extra={"format": "password"})
 
 
 class Token(Schema):

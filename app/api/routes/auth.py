@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import Client, CurrentUser, Now, SessionDep, SettingsDep
 from app.api.problems import error_responses
 from app.config import Settings
 from app.errors import NotAuthenticated, TooManyRequests
-from app.schemas.organisation import Me, Token
+from app.schemas.organisation import LoginForm, Me, Token
 from app.security import issue_token
 from app.services import accounts
 from app.services.throttle import LoginPolicy
@@ -29,7 +28,7 @@ def login_policy(settings: Settings) -> LoginPolicy:
 
 @router.post("/token", name="token", response_model=Token, responses=error_responses(401, 422, 429, 503))
 async def login(
-    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], settings: SettingsDep, client: Client,
+    request: Request, form: Annotated[LoginForm, Form()], settings: SettingsDep, client: Client,
     now: Now,
 ) -> Token:
     """OAuth2 password login: a bearer token for the API.
