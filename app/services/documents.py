@@ -27,7 +27,7 @@ from app.text import fold, search_terms
 from app.workflow.symbols import parse_symbol
 from app.workflow.vocabulary import Confidentiality, DocumentState
 from app.workflow.worklist import on_work_list_sql
-from app.i18n import msg
+from app.i18n import Invalid, msg
 
 # A client clock a little ahead of ours is not an error; a day ahead is.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -294,6 +294,19 @@ def _first_seen(*, session: Session, actor: User, symbol_key: str, issuer_key: s
             visible_documents(actor),
         )
     )
+
+
+def probable_duplicate(*, session: Session, actor: User, symbol: str, issuer: str, document_date: date) -> int | None:
+    """The registration of the same document (symbol, issuer, date; folded as registering folds
+    them) that ``actor`` may see, if any: the one a registration would be refused as a duplicate
+    of. A document hidden from ``actor`` is never named, as registering never names it."""
+    try:
+        parsed = parse_symbol(symbol)
+    except Invalid:
+        return None  # junk the registration refuses on its own
+    symbol_key, issuer_key = identity_keys(parsed.symbol, issuer)
+    return _first_seen(session=session, actor=actor, symbol_key=symbol_key, issuer_key=issuer_key,
+                       document_date=document_date)
 
 
 def visible_ids(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep, StatementSessionDep
 from app.api.params import DocumentId
-from app.api.presenters import document_out, documents_out, visible_originals
+from app.services.presenters import document_out, documents_out, visible_originals
 from app.api.problems import error_responses
 from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, Page
 from app.schemas.documents import DocumentCreate, DocumentFilters, DocumentOut

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import CurrentUser, Now, SessionDep, SettingsDep
 from app.api.params import DocumentId
-from app.api.presenters import document_out
+from app.services.presenters import document_out
 from app.api.problems import error_responses
 from app.api.routes.documents import etag
 from app.config import Settings
