@@ -1,6 +1,7 @@
-"""The ``congvan`` command: serve, worker, migrate, create-user, export-openapi, demo.
+"""The congvan command: serve, worker, migrate, users, the demo, the contract and the catalog.
 
-Every command reads the same ``CONGVAN_*`` settings as the server.
+Every command reads the same CONGVAN_* settings as the server. What ``congvan --help`` prints is
+DESCRIPTION and each command's help below, plain sentences (no markup).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +19,14 @@ from app.config import Settings
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from app.services.demo import DemoResult
+
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+
+DESCRIPTION = ("congvan: the incoming official documents (công văn đến) of an agency, registered, routed on "
+               "their processing slip and audited. Every command reads the same CONGVAN_* environment "
+               "variables as the server (README.md, Configuration).")
+EPILOG = "Run 'congvan COMMAND --help' for the options of a command."
 
 
 def render_openapi(settings: Settings) -> str:
@@ -129,7 +138,7 @@ def cmd_messages(_settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from app.db import make_engine, make_sessionmaker
     from app.migrate import upgrade_to_head
     from app.models.base import utcnow
@@ -148,13 +157,47 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print("Demo data ready." if result.created else "Demo data already present.")
-    print(f"Demo logins (also in {result.credentials_file}):")
-    for username, password in result.credentials.items():
-        print(f"  {username:<12} {password}")
-    print(f"Seed document id: {result.document_id}  (08/BC-BCĐ, Ban chỉ đạo chương trình CNTT tỉnh Bình Dương)")
-    print(f"Electronic inbox: items {', '.join(map(str, result.inbox_ids))} wait for the clerk "
-          "(GET /api/v1/exchange/inbox?state=received)")
+    print(demo_guide(result, _base_url(args)), flush=True)
     return 0
+
+
+def _base_url(args: argparse.Namespace) -> str:
+    """Where ``serve`` listens (its defaults for ``congvan demo``), as a browser on this machine reaches it."""
+    host = getattr(args, "host", "127.0.0.1")
+    host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    return f"http://{host}:{getattr(args, 'port', 8000)}"
+
+
+def demo_guide(result: DemoResult, base: str) -> str:
+    """Where a newcomer looks first: the URLs (each with the demo user to log in as), the audit period
+    that holds the demo's documents, and the demo users as the demo creates them."""
+    from app.services.demo import SEED_DOCUMENT, USERS
+
+    api = f"{base}/api/v1"
+    lines = ["", f"Where to look (congvan on {base}):",
+             "  API docs (press Authorize and log in as one of the users below):", f"    {base}/docs",
+             f"  The processing slip of the seed document {SEED_DOCUMENT.symbol}, as vanthu:",
+             f"    {api}/incoming-documents/{result.document_id}/slip.html",
+             f"  The electronic inbox ({len(result.inbox_ids)} documents waiting), as vanthu:",
+             f"    {api}/exchange/inbox?state=received"]
+    if result.arrivals is not None:
+        first, last = date(result.arrivals[0].year, 1, 1), date(result.arrivals[1].year, 12, 31)
+        years = str(first.year) if first.year == last.year else f"{first.year}–{last.year}"
+        period = f"from={first.isoformat()}&to={last.isoformat()}"
+        lines += [f"  The audit of the demo's documents (they arrived in {years}; without from and to the audit "
+                  "counts this year's arrivals only), as kiemtoan:",
+                  f"    {api}/audit/processing-times?{period}",
+                  f"    {api}/audit/compliance?{period}",
+                  f"    {api}/audit/register-book?format=csv&{period}"]
+    lines += ["  Every /api/v1 URL wants the user's token: open it from /docs after Authorize, or use curl:",
+              f"    TOKEN=$(curl -s -d 'username=vanthu&password=<password>' {api}/auth/token | jq -r .access_token)",
+              f"    curl -s -H \"Authorization: Bearer $TOKEN\" '{api}/exchange/inbox?state=received'",
+              "", f"Demo users (passwords also in {result.credentials_file}):",
+              f"  {'username':<12} {'password':<20} {'role':<14} name (unit)"]
+    for username, full_name, unit, roles in USERS:
+        password = result.credentials.get(username, "(not in the credentials file)")
+        lines.append(f"  {username:<12} {password:<20} {', '.join(roles):<14} {full_name} ({unit})")
+    return "\n".join(lines)
 
 
 def cmd_trust(settings: Settings, args: argparse.Namespace) -> int:
@@ -236,7 +279,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     elif settings.resolved_database_url.startswith("sqlite"):
         # Embedded default: bring the file to the current schema so `serve` just works.
         cmd_migrate(settings, args)
-    print(f"congvan on http://{args.host}:{args.port}  (API docs: http://{args.host}:{args.port}/docs)")
+    print(f"congvan on http://{args.host}:{args.port}  (API docs: http://{args.host}:{args.port}/docs)", flush=True)
     worker = None
     if settings.run_worker:
         from app import worker as background
@@ -275,47 +318,67 @@ def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="congvan", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def _full_name(value: str) -> str:
+    """A full name as the API takes one (app.schemas.organisation.UserIn.full_name): NFC, trimmed,
+    not empty, at most 255 characters."""
+    from pydantic import TypeAdapter, ValidationError
 
-    serve = sub.add_parser("serve", help="run the API server (uvicorn)")
+    from app.schemas.organisation import Name
+
+    try:
+        return TypeAdapter(Name).validate_python(value)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="congvan", description=DESCRIPTION, epilog=EPILOG)
+    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+
+    def command(name: str, help_text: str, **kwargs) -> argparse.ArgumentParser:
+        """A subcommand whose own --help starts with the same sentence the command list shows."""
+        return sub.add_parser(name, help=help_text, description=f"{help_text[0].upper()}{help_text[1:]}.", **kwargs)
+
+    serve = command("serve", "run the API server (uvicorn); on SQLite it migrates the database first")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
-    serve.add_argument("--demo", action="store_true", help="migrate and load demo data first")
+    serve.add_argument("--demo", action="store_true",
+                       help="load the demo data first and print where to look (logins, URLs)")
     serve.set_defaults(func=cmd_serve)
 
-    worker = sub.add_parser("worker", help="run the background worker (status messages to the exchange hub)")
+    worker = command("worker", "run the background worker in the foreground (deliveries, reminders, webhooks)")
     worker.set_defaults(func=cmd_worker)
 
-    trust = sub.add_parser("trust", help="the certificates PDF signatures are checked against: add, list")
-    trust_sub = trust.add_subparsers(dest="trust_command", required=True)
-    trust_add = trust_sub.add_parser("add", help="add the root or intermediate certificate(s) of a PEM/DER file")
+    trust = command("trust", "the certificates PDF signatures are checked against: add, list")
+    trust_sub = trust.add_subparsers(dest="trust_command", required=True, title="commands", metavar="COMMAND")
+    trust_add = trust_sub.add_parser("add", help="add the root or intermediate certificates of a PEM or DER file")
     trust_add.add_argument("file")
     trust_sub.add_parser("list", help="list the trusted certificates")
     trust.set_defaults(func=cmd_trust)
 
-    migrate = sub.add_parser("migrate", help="upgrade the configured database to the latest schema")
+    migrate = command("migrate", "upgrade the configured database to the latest schema")
     migrate.set_defaults(func=cmd_migrate)
 
-    create_user = sub.add_parser("create-user", help="create a user (e.g. the first admin)")
+    create_user = command("create-user", "create a user (the first admin, for instance) under the API's rules")
     create_user.add_argument("--username", required=True)
-    create_user.add_argument("--password", required=True)
+    create_user.add_argument("--password", required=True,
+                             help="the API's password rule applies; a refusal says what is wrong")
     create_user.add_argument("--role", action="append", required=True, help="repeat for several roles")
+    create_user.add_argument("--full-name", required=True, type=_full_name,
+                             help="the name printed on slips and in the logs (not blank)")
     create_user.add_argument("--unit", default=None, help="unit code")
-    create_user.add_argument("--full-name", default=None)
     create_user.add_argument("--email", default=None, help="where the daily digest goes")
     create_user.set_defaults(func=cmd_create_user)
 
-    user = sub.add_parser("user", help="change a user: set (roles, unit, active), password, revoke-tokens")
-    user_sub = user.add_subparsers(dest="user_command", required=True)
+    user = command("user", "change a user: set (roles, unit, full name, active), password, revoke-tokens")
+    user_sub = user.add_subparsers(dest="user_command", required=True, title="commands", metavar="COMMAND")
     user_set = user_sub.add_parser("set", help="change roles, unit, full name or whether the user is active")
     user_set.add_argument("--username", required=True)
     user_set.add_argument("--role", action="append", default=None, help="the new roles; repeat for several")
     user_set.add_argument("--unit", default=None, help="unit code ('' clears it)")
-    user_set.add_argument("--full-name", default=None)
+    user_set.add_argument("--full-name", default=None, type=_full_name)
     user_set.add_argument("--active", choices=["yes", "no"], default=None)
     user_password = user_sub.add_parser("password", help="set a new password (the API's rules apply)")
     user_password.add_argument("--username", required=True)
@@ -324,26 +387,26 @@ def build_parser() -> argparse.ArgumentParser:
     user_revoke.add_argument("--username", required=True)
     user.set_defaults(func=cmd_user)
 
-    export = sub.add_parser("export-openapi", help="write openapi/openapi.json from the app")
+    export = command("export-openapi", "write openapi/openapi.json from the app")
     export.add_argument("--output", default=str(OPENAPI_PATH))
     export.add_argument("--check", action="store_true", help="fail if the file differs from the app")
     export.set_defaults(func=cmd_export_openapi)
 
-    messages = sub.add_parser("messages", help="update the message catalog (app/i18n) from the code")
+    messages = command("messages", "update the message catalog (app/i18n) from the code")
     messages.add_argument("--check", action="store_true", help="fail if the catalog is out of date or incomplete")
     messages.set_defaults(func=cmd_messages)
 
-    gen = sub.add_parser("generate", help="fill the database with realistic synthetic documents (benchmarks)")
+    gen = command("generate", "fill the database with realistic synthetic documents (benchmarks)")
     gen.add_argument("--documents", type=int, required=True)
     gen.add_argument("--years", type=int, default=None, help="span of arrivals (default: 1 per 100 000 documents)")
     gen.add_argument("--end", default=None, help="last arrival date (default today)")
     gen.add_argument("--seed", type=int, default=30)
     gen.set_defaults(func=cmd_generate)
 
-    diagram = sub.add_parser("workflow-diagram", help="print the workflow state machines as mermaid diagrams")
+    diagram = command("workflow-diagram", "print the workflow state machines as mermaid diagrams")
     diagram.set_defaults(func=cmd_workflow_diagram)
 
-    demo = sub.add_parser("demo", help="migrate and load demo units, users and the seed document")
+    demo = command("demo", "migrate and load the demo units, users and documents, then print where to look")
     demo.set_defaults(func=cmd_demo)
     return parser
 

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         default="BỘ THÔNG TIN VÀ TRUYỀN THÔNG",
         description="The receiving agency, printed at the head of the processing slip.",
     )
+    place_name: str = Field(
+        default="Hà Nội", min_length=1,
+        description="Where the agency sits, printed on the processing slip's dateline (\"Hà Nội, ngày 15 tháng 8 "
+        "năm 2013\").",
+    )
     max_upload_mb: int = Field(default=50, ge=1)
     token_ttl_minutes: int = Field(default=480, ge=1)
     login_max_failures: int = Field(
@@ -66,6 +71,9 @@ class Settings(BaseSettings):
         description="SQLite: how long a request waits for the database file's write lock before it is "
         "answered 503 (database busy, Retry-After).",
     )
+    exact_total_up_to: int = Field(
+        default=10_000, ge=1, description="The document list counts its matches exactly up to this many; beyond "
+        "it the total is an estimate (`total_is_estimate`), so that a search for common words answers at once.")
     worker_threads: int = Field(
         default=8,
         ge=1,

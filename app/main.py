@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from app import __doc__ as description
 from app.api.limits import JsonBodyLimit, UploadSizeLimit
 from app.api.problems import install_problem_handlers, use_problem_media_type
-from app.api.login_gate import LoginGate
+from app.services.login_gate import LoginGate
 from app.api.routes import (
     attachments,
     audit,

@@ -344,7 +344,7 @@ def capture_plans(args: argparse.Namespace, db: Database, period: tuple[date, da
     """Run the heavy service calls in-process, record their SQL, EXPLAIN each statement once."""
     from sqlalchemy import event
 
-    from app.api.presenters import documents_out
+    from app.services.presenters import documents_out
     from app.db import make_engine, make_sessionmaker
     from app.models.base import utcnow
     from app.schemas.documents import DocumentFilters

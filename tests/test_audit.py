@@ -215,7 +215,7 @@ def test_register_book_csv_and_xlsx(client, as_user, fixture_documents):
     # Lines follow the arrival numbers, given in registration order: D1 (registered 24/4 10:00) took 1.
     d1 = rows[1]
     assert d1[:4] == ["2026-04-24", "1", "Sở Nội vụ", "1/BC-AUD"]
-    assert d1[5] == "Báo cáo: Văn bản D1" and d1[6] == "VP" and d1[7] == "2026-04-24"
+    assert d1[5] == "Báo cáo: Văn bản D1" and d1[6] == "Văn phòng" and d1[7] == "2026-04-24"  # the unit's name
     recalled = next(r for r in rows if r[5].endswith("D4"))
     assert recalled[6] == "" and "Đã thu hồi" in recalled[9]
 
@@ -227,12 +227,18 @@ def test_register_book_csv_and_xlsx(client, as_user, fixture_documents):
     assert sheet["F3"].value == "Báo cáo: Văn bản D1" and sheet["F3"].alignment.wrap_text
     assert sheet["A3"].value.date().isoformat() == "2026-04-24" and sheet["A3"].number_format == "DD/MM/YYYY"
     assert sheet.freeze_panes == "A3"
+    # Print setup: A4 landscape, the header row (row 2) on every page, one page wide and any number high.
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == int(sheet.PAPERSIZE_A4)  # 9
+    assert sheet.print_title_rows == "$2:$2" and sheet.print_title_cols is None
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
+    # fitToWidth is 1 when absent (ECMA-376 CT_PageSetup's default), as XlsxWriter writes it; 0 pages high: any.
+    assert (sheet.page_setup.fitToWidth or 1, sheet.page_setup.fitToHeight) == (1, 0)
     assert sheet.max_row == 2 + 12
     assert client.get("/api/v1/audit/register-book", headers=as_user("specialist")).status_code == 403
 
 
 def test_register_book_cells_for_every_kind_of_line(client, as_user):
-    """The cells the book composes, written out by hand: receiving units lead first, then
+    """The cells the book composes, written out by hand: receiving units by name, lead first, then
     cooperating, then informed (by code within a role), an unknown type as "Công văn", the
     clerk's notes with the case file, a returned document's note. PostgreSQL composes them in
     SQL and SQLite in Python; both must print these exact lines."""
@@ -279,7 +285,7 @@ def test_register_book_cells_for_every_kind_of_line(client, as_user):
     by_symbol = {row[3]: row for row in rows}
     assert by_symbol["7/XYZ-ABC"] == [
         "2013-08-15", str(directed["arrival_number"]), ISSUER, "7/XYZ-ABC", "2013-08-12",
-        f"Công văn: {directed['summary']}", "VP, LDB, TTĐ, VPB", today, "", 'Bản chụp, "gấp"\nxem lại; Hồ sơ HS-01',
+        f"Công văn: {directed['summary']}", "Văn phòng; Lãnh đạo Bộ; Trung tâm Thông tin; Văn phòng Ban", today, "", 'Bản chụp, "gấp"\nxem lại; Hồ sơ HS-01',
     ]
     # The line's bytes are exactly what Python's csv module writes for these cells (PostgreSQL
     # writes the book's CSV itself).
@@ -292,6 +298,8 @@ def test_register_book_cells_for_every_kind_of_line(client, as_user):
 
     xlsx = client.get("/api/v1/audit/register-book", params={"from": "2013-08-01"}, headers=as_user("auditor"))
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    receivers = next(row[6].value for row in sheet.iter_rows(min_row=3) if row[3].value == "7/XYZ-ABC")
+    assert receivers == "Văn phòng; Lãnh đạo Bộ; Trung tâm Thông tin; Văn phòng Ban"  # names, not codes
     notes = next(row[9] for row in sheet.iter_rows(min_row=3) if row[3].value == "8/TB-ABC")
     assert notes.data_type == "s" and notes.value == '=HYPERLINK("http://x"); Trả lại văn thư'
     assert by_symbol["8/TB-ABC"] == [

@@ -1,8 +1,10 @@
 """The ``congvan`` command as an operator and a newcomer use it."""
 
 import os
+import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -35,10 +37,57 @@ def test_create_user_then_log_in(settings, staff):
     out = run(["create-user", "--username", "cli_admin", "--password", "a long password", "--role", "admin",
                "--role", "auditor", "--unit", "VP", "--full-name", "Quản trị"], env)
     assert "cli_admin" in out.stdout
-    again = run(["create-user", "--username", "cli_admin", "--password", "x" * 10, "--role", "admin"], env, check=False)
+    again = run(["create-user", "--username", "cli_admin", "--password", "another long one", "--role", "admin",
+                 "--full-name", "Quản trị"], env, check=False)
     assert again.returncode == 1 and "already exists" in again.stderr
-    bad_role = run(["create-user", "--username", "cli_x", "--password", "x" * 10, "--role", "pope"], env, check=False)
-    assert bad_role.returncode == 1
+    bad_role = run(["create-user", "--username", "cli_x", "--password", "a long password", "--role", "pope",
+                    "--full-name", "Giáo hoàng"], env, check=False)
+    assert bad_role.returncode == 1 and "pope" in bad_role.stderr
+
+
+def test_create_user_applies_the_api_rules_for_passwords_and_full_names(settings, staff):
+    """The password rule is the API's own (app.security.password_problem), and a full name is required:
+    missing, empty or blank is refused with a message and a non-zero exit, and nobody is created."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.security import password_problem
+    from tests.conftest import login
+
+    env = {**os.environ, "CONGVAN_DATA_DIR": str(settings.data_dir),
+           "CONGVAN_DATABASE_URL": settings.resolved_database_url}
+    base = ["create-user", "--username", "cli_new", "--role", "clerk"]
+    for password in ["short", "x" * 10, "cli_new", "p" * 257]:
+        refused = run(base + ["--password", password, "--full-name", "Lê Văn Mới"], env, check=False)
+        rule = password_problem(password, "cli_new")
+        assert rule is not None and refused.returncode == 1
+        assert str(rule) in refused.stderr, refused.stderr
+    missing = run(base + ["--password", "a long password"], env, check=False)
+    assert missing.returncode != 0 and "--full-name" in missing.stderr and "required" in missing.stderr
+    for blank in ["", "   ", "\t"]:
+        refused = run(base + ["--password", "a long password", "--full-name", blank], env, check=False)
+        assert refused.returncode != 0 and "--full-name: must not be empty" in refused.stderr, refused.stderr
+    with TestClient(create_app(settings)) as client:
+        users = client.get("/api/v1/users", headers=login(client, "admin")).json()
+        assert "cli_new" not in {u["username"] for u in users}
+        run(base + ["--password", "a long password", "--full-name", "  Lê Văn Mới "], env)
+        users = client.get("/api/v1/users", headers=login(client, "admin")).json()
+        assert {u["username"]: u["full_name"] for u in users}["cli_new"] == "Lê Văn Mới"
+
+
+def test_help_is_plain_text_and_lists_every_command(fresh_env):
+    """``congvan --help`` and each command's help read as plain sentences: no RST markup."""
+    top = run(["--help"], fresh_env).stdout
+    commands = ["serve", "worker", "trust", "migrate", "create-user", "user", "export-openapi", "messages",
+                "generate", "workflow-diagram", "demo"]
+    listed = [line.split()[0] for line in top.splitlines() if line.startswith("    ") and line.split()]
+    assert set(commands) <= set(listed), top
+    assert "``" not in top and "congvan COMMAND --help" in top
+    for command in commands + ["user set", "trust add"]:
+        text = run(command.split() + ["--help"], fresh_env).stdout
+        assert text.startswith(f"usage: congvan {command}") and "``" not in text, text
+    assert "Create a user" in run(["create-user", "--help"], fresh_env).stdout
+    assert "--full-name FULL_NAME" in run(["create-user", "--help"], fresh_env).stdout
 
 
 def test_the_user_commands_follow_the_api_rules_and_end_tokens(settings, staff, engine):
@@ -49,7 +98,8 @@ def test_the_user_commands_follow_the_api_rules_and_end_tokens(settings, staff, 
 
     env = {**os.environ, "CONGVAN_DATA_DIR": str(settings.data_dir),
            "CONGVAN_DATABASE_URL": settings.resolved_database_url}
-    short = run(["create-user", "--username", "cli_short", "--password", "short", "--role", "clerk"], env, check=False)
+    short = run(["create-user", "--username", "cli_short", "--password", "short", "--role", "clerk",
+                 "--full-name", "Lê Văn Ngắn"], env, check=False)
     assert short.returncode == 1 and "at least 8 characters" in short.stderr
     run(["create-user", "--username", "cli_clerk", "--password", "a long password", "--role", "clerk",
          "--unit", "VP", "--full-name", "Lê Văn Thư"], env)
@@ -90,14 +140,37 @@ def test_export_openapi_check_detects_drift(tmp_path, fresh_env):
     assert run(["export-openapi", "--check", "--output", str(target)], fresh_env, check=False).returncode == 1
 
 
+def _read_lines(stream, into: list[str]) -> threading.Thread:
+    """Collect a process's output lines on a thread, so that reading never blocks the test."""
+    thread = threading.Thread(target=lambda: into.extend(iter(stream.readline, "")), daemon=True)
+    thread.start()
+    return thread
+
+
+def _printed_guide(output: list[str]) -> tuple[dict[str, tuple[str, str]], list[tuple[str, str | None]]]:
+    """What ``serve --demo`` printed: username → (password, role), and each URL with the user to open it as."""
+    users = {m[1]: (m[2], m[3]) for line in output if (m := re.match(r"^  (\w+)\s+(demo-\S+)\s+(\w+)\s", line))}
+    urls, as_user = [], None
+    for line in output:
+        if line.startswith("  ") and not line.startswith("   "):
+            as_user = m[1] if (m := re.search(r", as (\w+):$", line.rstrip())) else None
+        elif line.startswith("    http"):
+            urls.append((line.strip(), as_user))
+    return users, urls
+
+
 def test_quickstart_serve_demo_on_a_fresh_data_dir(fresh_env):
-    """`congvan serve --demo`: migrates, loads the demo, answers /health, /docs, and logs the clerk in."""
+    """`congvan serve --demo`: migrates, loads the demo, answers /health, /docs, and logs the clerk in;
+    every URL of the guide it prints answers 200 to the user it names, with the password it prints,
+    and the audit URLs' period holds the demo's documents (the default period, this year, does not)."""
     port = _free_port()
     process = subprocess.Popen(
         CONGVAN + ["serve", "--demo", "--port", str(port), "--log-level", "warning"],
         env=fresh_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
+    output: list[str] = []
+    _read_lines(process.stdout, output)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -106,13 +179,17 @@ def test_quickstart_serve_demo_on_a_fresh_data_dir(fresh_env):
                     break
             except httpx.HTTPError:
                 pass
-            assert process.poll() is None, process.stdout.read()
+            assert process.poll() is None, "".join(output)
             assert time.monotonic() < deadline, "server did not start"
             time.sleep(0.3)
+        while not any(line.startswith("congvan on http://") for line in output):
+            assert time.monotonic() < deadline, "".join(output)
+            time.sleep(0.1)
         assert "swagger-ui" in httpx.get(f"{base}/docs").text
         credentials = Path(fresh_env["CONGVAN_DATA_DIR"], "demo-credentials.txt")
         assert oct(credentials.stat().st_mode & 0o777) == "0o600"
-        password = dict(line.split(": ", 1) for line in credentials.read_text().splitlines())["vanthu"]
+        saved = dict(line.split(": ", 1) for line in credentials.read_text().splitlines())
+        password = saved["vanthu"]
         token = httpx.post(f"{base}/api/v1/auth/token", data={"username": "vanthu", "password": password})
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         found = httpx.get(f"{base}/api/v1/incoming-documents", params={"q": "bao cao so ket"}, headers=headers)
@@ -125,6 +202,34 @@ def test_quickstart_serve_demo_on_a_fresh_data_dir(fresh_env):
         assert [(a["unit_code"], a["role"]) for a in direction["assignments"]] == [
             ("VP", "lead"), ("VPB", "cooperate"), ("TTĐ", "inform")]
         assert slip["unit_directions"][0]["at"].startswith("2013-08-23")
+
+        # The printed guide: users as the demo made them, and URLs that answer.
+        users, urls = _printed_guide(output)
+        assert {u: pw for u, (pw, _) in users.items()} == saved
+        assert (users["vanthu"][1], users["kiemtoan"][1], users["anhhong"][1]) == ("clerk", "auditor", "leader")
+        tokens = {}
+        for username, (printed_password, _) in users.items():
+            answer = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": printed_password})
+            assert answer.status_code == 200, (username, answer.text)
+            tokens[username] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        answers = {}
+        for url, username in urls:
+            assert url.startswith(base), url
+            answer = httpx.get(url, headers=tokens[username] if username else {})
+            assert answer.status_code == 200, (url, username, answer.text[:300])
+            answers[url.removeprefix(base).split("?")[0]] = answer
+        assert set(answers) == {
+            "/docs", f"/api/v1/incoming-documents/{seed_id}/slip.html", "/api/v1/exchange/inbox",
+            "/api/v1/audit/processing-times", "/api/v1/audit/compliance", "/api/v1/audit/register-book"}
+        assert "swagger-ui" in answers["/docs"].text
+        assert "PHIẾU GIẢI QUYẾT VĂN BẢN ĐẾN" in answers[f"/api/v1/incoming-documents/{seed_id}/slip.html"].text
+        assert answers["/api/v1/exchange/inbox"].json()["total"] == 2
+        figures = answers["/api/v1/audit/processing-times"].json()
+        assert figures["period"]["from"] == "2013-01-01" and figures["period"]["to"] == "2013-12-31"
+        assert sum(row["documents"] for row in figures["rows"]) == 1
+        assert "08/BC-BCĐ" in answers["/api/v1/audit/register-book"].content.decode("utf-8-sig")
+        this_year = httpx.get(f"{base}/api/v1/audit/processing-times", headers=tokens["kiemtoan"]).json()
+        assert sum(row["documents"] for row in this_year["rows"]) == 0  # why the guide gives the period
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -87,6 +87,25 @@ def test_pagination_shape_and_stable_order(client, as_user, corpus):
         assert response.headers["content-type"] == "application/problem+json"
 
 
+def test_total_is_exact_up_to_the_bound_and_an_estimate_beyond(client, as_user, corpus, settings, monkeypatch):
+    """The clerk sees three documents; with the bound lowered to 1 a full page past it is estimated."""
+    clerk = as_user("clerk")
+
+    def page(**params):
+        response = client.get(URL, params=params, headers=clerk)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return body["total"], body["total_is_estimate"], len(body["items"])
+
+    assert page(limit=2) == (3, False, 2)  # the default bound (10 000): counted
+    monkeypatch.setattr(settings, "exact_total_up_to", 1)
+    assert page(limit=2) == (3, True, 2)  # the bound is max(1, 0 + 2) = 2: "more than 2"
+    assert page(limit=1, received_to="2014-03-04", overdue=False, register_code="main") == (2, True, 1)
+    assert page(limit=2, offset=1) == (3, False, 2)  # the bound reaches the page's end (3): counted
+    assert page(limit=50) == (3, False, 3)  # a short page shows the end: no count at all
+    assert page(limit=1, q="bao cao") == (1, False, 1)  # one match (the secret report is not the clerk's)
+
+
 def test_detail_has_etag_and_honours_if_none_match(client, as_user, corpus):
     clerk = as_user("clerk")
     response = client.get(f"{URL}/{corpus['seed']['id']}", headers=clerk)

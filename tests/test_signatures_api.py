@@ -121,6 +121,10 @@ def test_the_slip_shows_each_signature(client, as_user, authority, settings):
     assert line["signed_at"].endswith("+07:00")
     html = client.get(f"{API}/incoming-documents/{document['id']}/slip.html", headers=as_user("leader")).text
     assert "Chữ ký số: BC-08.pdf — Lý Thị Hoa" in html and "(hợp lệ)" in html
+    from datetime import datetime
+
+    signed_at = datetime.fromisoformat(line["signed_at"]).strftime("%d/%m/%Y %H:%M")  # the slip's one format
+    assert f"Chữ ký số: BC-08.pdf — Lý Thị Hoa, {signed_at} (hợp lệ)" in html
     pdf = client.get(f"{API}/incoming-documents/{document['id']}/slip.pdf", headers=as_user("leader")).content
     assert _squeeze("Chữ ký số: BC-08.pdf — Lý Thị Hoa") in _squeeze(_pdf_text(pdf))
     assert _squeeze("(hợp lệ)") in _squeeze(_pdf_text(pdf))

@@ -32,8 +32,9 @@ SECTION_TITLES = [
 ]
 
 
-def _seed_route(client, as_user) -> dict:
-    """The seed's document, walked along its slip; returns the document as last seen."""
+def _seed_route(client, as_user, after_direction: tuple = ()) -> dict:
+    """The seed's document, walked along its slip (with ``after_direction``'s steps after the
+    leadership's direction); returns the document as last seen."""
     response = client.post(DOCS, json=document_body(), headers=as_user("clerk"))
     assert response.status_code == 201, response.text
     doc_id = response.json()["id"]
@@ -44,6 +45,7 @@ def _seed_route(client, as_user) -> dict:
                               "assignments": [{"unit_code": "VP", "role": "lead", "due_date": "2099-08-25"},
                                               {"unit_code": "VPB", "role": "cooperate"},
                                               {"unit_code": "TTĐ", "role": "inform"}]}),
+        *after_direction,
         ("unit_leader_vp", "assign", {"comment": UNIT_DIRECTION}),
         ("specialist", "report", {"comment": REPORT}),
         ("specialist", "complete", {"comment": RESULT}),
@@ -108,7 +110,7 @@ def test_html_slip_is_a_self_contained_printable_form(client, as_user):
     assert '<meta charset="utf-8">' in page and "@page" in page and "A4" in page and "@media print" in page
 
     for words in [*SECTION_TITLES, PROPOSAL, DIRECTION, UNIT_DIRECTION, REPORT, RESULT, SEED_ISSUER,
-                  "08/BC-BCĐ", "Thường", "Hà Nội, ngày 15 tháng 8 năm 2013", "CÔNG VĂN ĐẾN", "Ngày 15/8/2013",
+                  "08/BC-BCĐ", "Thường", "Hà Nội, ngày 15 tháng 8 năm 2013", "CÔNG VĂN ĐẾN", "Ngày 15/08/2013",
                   "Office Leader, Lãnh đạo Văn phòng", "Leader, Lãnh đạo Bộ", "Chuyên viên",
                   "chủ trì", "phối hợp", "để biết", "Văn phòng Ban (VPB)", "25/08/2099", "30/08/2099",
                   "12/08/2013", "Trích yếu", "Thời hạn xử lý", "Số ký hiệu văn bản", "Mức độ khẩn"]:
@@ -150,7 +152,7 @@ def test_pdf_slip_prints_vietnamese(client, as_user):
     assert all(round(float(p.mediabox.width)) == 595 and round(float(p.mediabox.height)) == 842 for p in reader.pages)
     text = _squeeze(_pdf_text(response.content))
     for words in [*SECTION_TITLES, "Ý kiến chỉ đạo", SEED_ISSUER, "B/có: A. Hồng", PROPOSAL, DIRECTION,
-                  UNIT_DIRECTION, REPORT, RESULT, "CÔNG VĂN ĐẾN", f"Số: {doc['arrival_number']}", "Ngày 15/8/2013",
+                  UNIT_DIRECTION, REPORT, RESULT, "CÔNG VĂN ĐẾN", f"Số: {doc['arrival_number']}", "Ngày 15/08/2013",
                   "Hà Nội, ngày 15 tháng 8 năm 2013", "08/BC-BCĐ", "chủ trì", "phối hợp", "để biết",
                   "Office Leader, Lãnh đạo Văn phòng", "25/08/2099"]:
         assert _squeeze(words) in text, words
@@ -204,3 +206,61 @@ def test_a_delegated_direction_is_signed_with_the_delegating_leader(client, as_u
     page = _get(client, as_user, doc["id"], "slip.html").text
     assert page.index(signed) > page.index("Ý kiến chỉ đạo của lãnh đạo Bộ") > page.index("Ý kiến của lãnh đạo Văn phòng")
     assert _squeeze(signed) in _squeeze(_pdf_text(_get(client, as_user, doc["id"], "slip.pdf").content))
+
+
+def test_the_place_on_the_slips_dateline_is_a_setting(settings, client, as_user):
+    """``CONGVAN_PLACE_NAME`` heads the dateline of the HTML and PDF slips (default Hà Nội)."""
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+
+    assert Settings().place_name == "Hà Nội"
+    doc = document_in(client, as_user, "registered")
+    elsewhere = Settings(**{**settings.model_dump(), "place_name": "Thành phố Đà Nẵng"})
+    with TestClient(create_app(elsewhere)) as other:
+        page = _get(other, as_user, doc["id"], "slip.html")
+        pdf = _get(other, as_user, doc["id"], "slip.pdf")
+    assert page.status_code == 200 and pdf.status_code == 200
+    assert "Thành phố Đà Nẵng, ngày 15 tháng 8 năm 2013" in page.text and "Hà Nội" not in page.text
+    assert _squeeze("Thành phố Đà Nẵng, ngày 15 tháng 8 năm 2013") in _squeeze(_pdf_text(pdf.content))
+    assert "Hà Nội, ngày 15 tháng 8 năm 2013" in _get(client, as_user, doc["id"], "slip.html").text
+
+
+DATE_LIKE = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
+TIME_LIKE = re.compile(r"\d{1,2}:\d{2}")
+
+
+def _dates_and_times_are_one_format(text: str) -> None:
+    """Every date is dd/mm/yyyy and every time follows a date as ``dd/mm/yyyy HH:MM``."""
+    for found in DATE_LIKE.finditer(text):
+        assert re.fullmatch(r"\d{2}/\d{2}/\d{4}", found.group()), (found.group(), text[found.start() - 40:found.end()])
+    for found in TIME_LIKE.finditer(text):
+        assert re.search(r"\d{2}/\d{2}/\d{4}\s?$", text[:found.start()]), text[found.start() - 40:found.end()]
+
+
+def test_every_date_on_the_slip_is_written_one_way(client, as_user):
+    """The stamp, the document date, deadlines (also those an extension moved, kept as ISO in its
+    event) and each note's moment: dd/mm/yyyy, with HH:MM after it where a time is shown, in the
+    JSON notes, the HTML and the PDF alike (slip_render.slip_date and slip_datetime)."""
+    from datetime import datetime
+
+    doc = _seed_route(client, as_user, after_direction=(
+        ("leader", "extend", {"due_date": "2099-09-15", "comment": "Gia hạn"}),))
+    slip = _get(client, as_user, doc["id"], "slip").json()
+    [extension] = [e for e in slip["leadership_directions"] if e["action"] == "extend"]
+    assert extension["text"] == "Gia hạn (gia hạn 30/08/2099 → 15/09/2099)"
+    moments = [datetime.fromisoformat(e["at"]).strftime("%d/%m/%Y %H:%M")
+               for section in ("office_opinions", "leadership_directions", "unit_directions", "handler_results")
+               for e in slip[section]]
+    assert len(moments) == 6  # propose, direct, extend, assign, report, complete
+
+    page = _get(client, as_user, doc["id"], "slip.html").text
+    body = re.sub(r"<[^>]+>", " ", page[page.index("<body>"):])
+    pdf = _pdf_text(_get(client, as_user, doc["id"], "slip.pdf").content)
+    for text in (body, pdf):
+        for words in ["Ngày 15/08/2013", "12/08/2013", "15/09/2099", "25/08/2099",
+                      "gia hạn 30/08/2099 → 15/09/2099", *moments]:
+            assert _squeeze(words) in _squeeze(text), words
+        _dates_and_times_are_one_format(text)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", body + pdf)

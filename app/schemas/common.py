@@ -74,9 +74,16 @@ class Page(BaseModel, Generic[T]):
     """The one list envelope: ``{items, total, limit, offset}``."""
 
     items: list[T]
-    total: int
+    total: int = Field(description="How many match. Exact unless `total_is_estimate` is true")
     limit: int
     offset: int
+    total_is_estimate: bool = Field(
+        default=False,
+        description="True when more match than are worth counting one by one (the document list counts "
+        "exactly up to `CONGVAN_EXACT_TOTAL_UP_TO`, 10 000 by default, or to the end of the page asked for "
+        "if that is further): `total` is then that bound + 1, meaning \"more than the bound\"; page on while "
+        "pages are full. Only the document list estimates; every other list's total is exact.",
+    )
 
 
 class ProblemFieldError(BaseModel):

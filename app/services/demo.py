@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Appendix, IncomingDocument, Report, Unit
@@ -85,6 +85,9 @@ class DemoResult:
     created: bool
     report_id: int | None = None
     inbox_ids: list[int] = field(default_factory=list)
+    # The first and last local arrival day of the registered documents: the audit's from/to that
+    # holds them (the audit defaults to this year, and the seed arrived in 2013).
+    arrivals: tuple[date, date] | None = None
 
 
 def _load_credentials(path: Path) -> dict[str, str]:
@@ -148,7 +151,17 @@ def load_demo(*, session: Session, data_dir: Path, tz: ZoneInfo, now: datetime,
         assert clerk is not None
         inbox_ids = load_demo_inbox(session=session, clerk=clerk, root=data_dir / "attachments", ours=ours,
                                     now=now, tz=tz, verification=verification)
-    return DemoResult(credentials, creds_file, document.id, created or report_created, report.id, inbox_ids)
+    return DemoResult(credentials, creds_file, document.id, created or report_created, report.id, inbox_ids,
+                      arrival_span(session=session, tz=tz))
+
+
+def arrival_span(*, session: Session, tz: ZoneInfo) -> tuple[date, date] | None:
+    """The local days the registered documents arrived on, first and last (None: no document)."""
+    first, last = session.execute(select(func.min(IncomingDocument.received_at),
+                                         func.max(IncomingDocument.received_at))).one()
+    if first is None:
+        return None
+    return first.astimezone(tz).date(), last.astimezone(tz).date()  # min and max keep the UTC column type
 
 
 def ensure_seed_report(*, session: Session, document: IncomingDocument) -> tuple[Report, bool]:

@@ -27,7 +27,7 @@ from app.text import fold, search_terms
 from app.workflow.symbols import parse_symbol
 from app.workflow.vocabulary import Confidentiality, DocumentState
 from app.workflow.worklist import on_work_list_sql
-from app.i18n import msg
+from app.i18n import Invalid, msg
 
 # A client clock a little ahead of ours is not an error; a day ahead is.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -296,6 +296,19 @@ def _first_seen(*, session: Session, actor: User, symbol_key: str, issuer_key: s
     )
 
 
+def probable_duplicate(*, session: Session, actor: User, symbol: str, issuer: str, document_date: date) -> int | None:
+    """The registration of the same document (symbol, issuer, date; folded as registering folds
+    them) that ``actor`` may see, if any: the one a registration would be refused as a duplicate
+    of. A document hidden from ``actor`` is never named, as registering never names it."""
+    try:
+        parsed = parse_symbol(symbol)
+    except Invalid:
+        return None  # junk the registration refuses on its own
+    symbol_key, issuer_key = identity_keys(parsed.symbol, issuer)
+    return _first_seen(session=session, actor=actor, symbol_key=symbol_key, issuer_key=issuer_key,
+                       document_date=document_date)
+
+
 def visible_ids(
     *, session: Session, user: User, ids: Collection[int], delegators: Sequence[User] = ()
 ) -> set[int]:
@@ -404,13 +417,14 @@ def list_documents(
     today: date,
     tz: ZoneInfo,
     delegators: Sequence[User] = (),
-) -> tuple[list[IncomingDocument], int]:
-    """A page of visible documents, newest arrival first (then id), and the total count.
+    exact_up_to: int = 10_000,
+) -> tuple[list[IncomingDocument], Total]:
+    """A page of visible documents, newest arrival first (then id), and how many match.
 
     The page is found on the bare table (ids only: an index walk, with no joined eager loading
     repeated for every row skipped over) in a subquery, and only its documents are loaded. The
     total needs no count when the page itself shows where the list ends (a short, non-empty
-    page); otherwise it is counted over ids only.
+    page); otherwise see ``count_matches``.
     """
     query = document_query(
         session=session, user=user, filters=filters, today=today, tz=tz, delegators=delegators
@@ -420,7 +434,26 @@ def list_documents(
     page = list(session.scalars(select(IncomingDocument).where(IncomingDocument.id.in_(page_ids.scalar_subquery()))))
     page.sort(key=lambda d: (d.received_at, d.id), reverse=True)  # the subquery's order
     if page and len(page) < limit:
-        total = offset + len(page)
-    else:
-        total = session.scalar(select(func.count()).select_from(ids_only.subquery())) or 0
-    return page, total
+        return page, Total(offset + len(page), is_estimate=False)
+    return page, count_matches(session, ids_only, bound=max(exact_up_to, offset + limit))
+
+
+@dataclass(frozen=True)
+class Total:
+    """How many documents match a list's filters; ``is_estimate`` when not counted to the end."""
+
+    value: int
+    is_estimate: bool
+
+
+def count_matches(session: Session, ids_only: Select[Any], *, bound: int) -> Total:
+    """Count the matches one by one up to ``bound``; beyond it say only that there are more.
+
+    An exact count of a common word (``q=thong tu`` at a million documents: 232 124 matches)
+    rechecks every matching row and takes longer than the page itself; counting stops at
+    ``bound + 1``, which is then the total, flagged as an estimate: "more than ``bound``". A
+    planner's row estimate was tried and dropped: for two common words it was off by up to five
+    times (``bao cao``: 39 798 estimated, 200 334 counted), worse than an honest lower bound.
+    """
+    counted = session.scalar(select(func.count()).select_from(ids_only.limit(bound + 1).subquery())) or 0
+    return Total(counted, is_estimate=counted > bound)

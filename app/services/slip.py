@@ -7,7 +7,7 @@ person would have written it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from app.models import Attachment, DocumentEvent, IncomingDocument, Unit, User
 from app.schemas.slip import Slip, SlipAssignment, SlipEntry, SlipSignature, SlipSummary
 from app.services import rule_columns
 from app.services.signatures import PDF, results_for
+from app.services.slip_render import slip_date
 from app.services.workflow import list_events
 from app.workflow import deadlines
 from app.workflow.vocabulary import Role
@@ -38,6 +39,11 @@ DEFAULT_TEXT = {
     "acknowledge": "Đã nhận để biết",
     "complete": "Đã hoàn thành",
 }
+
+
+def _day(iso: str | None) -> str:
+    """A date kept in an event (ISO) as the slip prints every date (slip_render.slip_date)."""
+    return slip_date(date.fromisoformat(iso)) if iso else ""
 
 
 def _title(user: User) -> str | None:
@@ -83,7 +89,7 @@ def build_slip(*, session: Session, document: IncomingDocument, agency: str, tz:
         if event.action == "assign" and data.get("assignee_full_name"):
             text = f"{text} — giao {data['assignee_full_name']}" if event.comment else f"Giao {data['assignee_full_name']}"
         if event.action == "extend":
-            text = f"{text} (gia hạn {data.get('from_due_date') or '—'} → {data.get('to_due_date')})"
+            text = f"{text} (gia hạn {_day(data.get('from_due_date')) or '—'} → {_day(data.get('to_due_date'))})"
         due = data.get("to_due_date") if event.action == "extend" else data.get("due_date")
         sections[section].append(SlipEntry(
             author=event.actor.full_name,

@@ -37,7 +37,6 @@ FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
 FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
 
 TITLE = "PHIẾU GIẢI QUYẾT VĂN BẢN ĐẾN"
-DEFAULT_PLACE = "Hà Nội"
 STATE_LABELS = {
     "registered": "Đã vào sổ",
     "office_review": "Chờ ý kiến lãnh đạo Văn phòng",
@@ -73,17 +72,15 @@ def administrative_date(day: date) -> str:
     return f"ngày {dd} tháng {mm} năm {day.year}"
 
 
-def stamp_date(day: date) -> str:
-    """The arrival stamp's short form: ``15/8/2013``."""
-    return f"{day.day}/{day.month}/{day.year}"
-
-
-def _date(day: date | None) -> str:
+def slip_date(day: date | None) -> str:
+    """Every date the slip prints (JSON notes, HTML and PDF): ``15/08/2013``; nothing for no date.
+    The one exception is the dateline's words, ``administrative_date``, which Decree 30 prescribes."""
     return day.strftime("%d/%m/%Y") if day else ""
 
 
-def _datetime(moment: datetime) -> str:
-    return moment.strftime("%d/%m/%Y %H:%M")
+def slip_datetime(moment: datetime) -> str:
+    """Every moment the slip prints: ``15/08/2013 14:05`` (the date as ``slip_date``, then the time)."""
+    return f"{slip_date(moment.date())} {moment:%H:%M}"
 
 
 def signature(entry: SlipEntry) -> str:
@@ -117,11 +114,11 @@ def _notes(entries: list[SlipEntry]) -> Iterator[_Note]:
         yield _Note(
             text=_nfc(entry.text),
             signed=_nfc(signature(entry)),
-            at=_datetime(entry.at),
-            due=_date(entry.due_date) or None,
+            at=slip_datetime(entry.at),
+            due=slip_date(entry.due_date) or None,
             units=[
                 _Row(unit=_nfc(f"{a.unit_name} ({a.unit_code})"), role=_nfc(a.role_label),
-                     due=_date(a.due_date) or "—")
+                     due=slip_date(a.due_date) or "—")
                 for a in entry.assignments or []
             ],
         )
@@ -138,7 +135,7 @@ def _summary_lines(slip: Slip) -> list[tuple[str, str]]:
         ("Mức độ khẩn", urgency),
         ("Số đến", str(s.arrival_number) if s.register_code == DEFAULT_REGISTER_CODE
          else f"{s.arrival_number} (sổ {s.register_code})"),
-        ("Ngày, tháng văn bản", _date(s.document_date)),
+        ("Ngày, tháng văn bản", slip_date(s.document_date)),
         ("Cơ quan ban hành", s.issuer),
         ("Trích yếu", s.summary),
         ("Thời hạn xử lý", _deadline(s)),
@@ -147,7 +144,7 @@ def _summary_lines(slip: Slip) -> list[tuple[str, str]]:
 
 def _deadline(s: SlipSummary) -> str:
     """The effective deadline, where it comes from, and the overdue mark (the detail's rule)."""
-    text = _date(s.deadline) or BLANK
+    text = slip_date(s.deadline) or BLANK
     if s.deadline is not None and s.due_date is None:
         text += " (của đơn vị chủ trì)"
     if s.overdue:
@@ -231,19 +228,20 @@ def _html_note(note: _Note) -> str:
 
 
 def _signature_lines(slip: Slip) -> list[str]:
-    """``Chữ ký số: CV.pdf — Nguyễn Văn A, 14:05 03/12/2026 (hợp lệ)``, one per signature."""
+    """``Chữ ký số: CV.pdf — Nguyễn Văn A, 03/12/2026 14:05 (hợp lệ)``, one per signature."""
     lines = []
     for signature in slip.signatures:
         who = signature.signer_name or "—"
-        when = f", {signature.signed_at:%H:%M %d/%m/%Y}" if signature.signed_at else ""
+        when = f", {slip_datetime(signature.signed_at)}" if signature.signed_at else ""
         lines.append(f"Chữ ký số: {signature.filename} — {who}{when} ({signature.status_label})"
                      if signature.status != "pending" else
                      f"Chữ ký số: {signature.filename} ({signature.status_label})")
     return lines
 
 
-def render_slip_html(slip: Slip, *, place: str = DEFAULT_PLACE) -> str:
-    """The slip as one printable, self-contained A4 HTML page (UTF-8)."""
+def render_slip_html(slip: Slip, *, place: str) -> str:
+    """The slip as one printable, self-contained A4 HTML page (UTF-8); ``place`` heads its dateline
+    (``CONGVAN_PLACE_NAME``)."""
     s = slip.summary
     summary = dict(_summary_lines(slip))
 
@@ -256,7 +254,7 @@ def render_slip_html(slip: Slip, *, place: str = DEFAULT_PLACE) -> str:
         f'<div class="agency">{escape(_nfc(slip.agency))}</div>'
         '<div class="stamp"><div class="title">CÔNG VĂN ĐẾN</div>'
         f"<div>Số: <b>{s.arrival_number}</b></div>"
-        f"<div>Ngày {escape(stamp_date(s.received_at.date()))}</div></div></div>"
+        f"<div>Ngày {escape(slip_date(s.received_at.date()))}</div></div></div>"
         f'<div class="dateline">{escape(_nfc(_dateline(slip, place)))}</div></header>',
         f"<h1>{escape(TITLE)}</h1>",
         f'<section class="s1"><h2>1. {escape(SUMMARY_HEADING)}:</h2><ul class="summary">',
@@ -302,8 +300,8 @@ class _SlipPDF(FPDF):
         self.set_text_color(0)
 
 
-def render_slip_pdf(slip: Slip, *, place: str = DEFAULT_PLACE) -> bytes:
-    """The slip as an A4 PDF in DejaVu Sans (Vietnamese included)."""
+def render_slip_pdf(slip: Slip, *, place: str) -> bytes:
+    """The slip as an A4 PDF in DejaVu Sans (Vietnamese included); ``place`` as for the HTML."""
     s = slip.summary
     pdf = _SlipPDF(orientation="P", unit="mm", format="A4")
     pdf.footer_text = _nfc(_footer(slip))
@@ -338,7 +336,7 @@ def render_slip_pdf(slip: Slip, *, place: str = DEFAULT_PLACE) -> bytes:
     pdf.cell(stamp_w, 5, "CÔNG VĂN ĐẾN", align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(_FONT, "", 10)
     pdf.cell(stamp_w, 5, f"Số: {s.arrival_number}", align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.cell(stamp_w, 5, f"Ngày {stamp_date(s.received_at.date())}", align="C")
+    pdf.cell(stamp_w, 5, f"Ngày {slip_date(s.received_at.date())}", align="C")
 
     pdf.set_xy(_LEFT, stamp_y + stamp_h + 6)
     pdf.set_font(_FONT, "B", 14)

@@ -1,6 +1,6 @@
 """Deadlines (thời hạn xử lý), overdue and on time: the one rule, in Python and, beside it, in SQL.
 
-``../shared/API.md`` ("One rule for deadlines, overdue and the work list"):
+README.md ("One rule for deadlines, overdue and the work list"):
 
 * A document's **effective deadline** is its own ``due_date``, else the due date of its lead
   assignment (chủ trì).

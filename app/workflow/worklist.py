@@ -1,6 +1,6 @@
 """Whose turn it is (the work list, ``awaiting_me``): the one rule, in Python and, beside it, in SQL.
 
-``../shared/API.md`` ("One rule for deadlines, overdue and the work list"). The slip waits on:
+README.md ("One rule for deadlines, overdue and the work list"). The slip waits on:
 
 * registered or returned → the clerks of its register (``submit``);
 * office review → the office leaders who may see it (``propose``, ``direct``, ``return``), and the

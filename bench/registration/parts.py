@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from tempfile import TemporaryDirectory
 
-from app.api.presenters import document_out
+from app.services.presenters import document_out
 from app.config import Settings
 from app.db import make_engine, make_sessionmaker
 from app.models.base import utcnow

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.api.deps import ClerkUser, Now
-from app.api.presenters import document_out
+from app.services.presenters import document_out
 from app.main import create_app
 from app.models import IncomingDocument, Register
 from app.schemas.documents import DocumentCreate, DocumentOut

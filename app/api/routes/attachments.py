@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 
 from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep, VerificationDep
 from app.api.params import AttachmentId, DocumentId
-from app.api.presenters import signature_fields
+from app.services.presenters import signature_fields
 from app.api.problems import error_responses
 from app.errors import Conflict
 from app.schemas.attachments import AttachmentOut

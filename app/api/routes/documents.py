@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep, StatementSessionDep
 from app.api.params import DocumentId
-from app.api.presenters import document_out, documents_out, visible_originals
+from app.services.presenters import document_out, documents_out, visible_originals
 from app.api.problems import error_responses
 from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, Page
 from app.schemas.documents import DocumentCreate, DocumentFilters, DocumentOut
@@ -84,14 +84,21 @@ def list_documents(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     offset: Annotated[int, Query(ge=0, le=MAX_INT32)] = 0,
 ) -> Page[DocumentOut]:
-    """Find documents. ``q`` ignores case and diacritics (``da nang`` finds ``Đà Nẵng``)."""
+    """Find documents. ``q`` ignores case and diacritics (``da nang`` finds ``Đà Nẵng``).
+
+    ``total`` is exact up to 10 000 matches (``CONGVAN_EXACT_TOTAL_UP_TO``), or up to the end of the
+    page asked for if that lies further. Beyond it the matches are not counted one by one (a common
+    word would make the count slower than the page): ``total_is_estimate`` is true and ``total`` is
+    the bound + 1, meaning "more than the bound". Pages past it still work; a short page shows
+    where the list really ends."""
     today = now.astimezone(settings.tz).date()
     reader = identities_for(session=session, user=user, today=today)
     items, total = svc.list_documents(
         session=session, user=user, filters=filters, limit=limit, offset=offset, today=today, tz=settings.tz,
-        delegators=[i.on_behalf_of for i in reader if i.on_behalf_of],
+        delegators=[i.on_behalf_of for i in reader if i.on_behalf_of], exact_up_to=settings.exact_total_up_to,
     )
-    return Page(items=documents_out(items, reader, now, settings.tz), total=total, limit=limit, offset=offset)
+    return Page(items=documents_out(items, reader, now, settings.tz), total=total.value,
+                total_is_estimate=total.is_estimate, limit=limit, offset=offset)
 
 
 @router.get(

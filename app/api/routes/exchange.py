@@ -33,7 +33,7 @@ from app.services.documents import get_visible_document
 from app.services.queues import exchange_outbox as outbox_queue
 from app.services.workflow import identities_for
 from app.workflow.vocabulary import Role
-from app.api.presenters import document_out, signature_fields, visible_originals
+from app.services.presenters import document_out, signature_fields, visible_originals
 from app.i18n import msg
 
 router = APIRouter(prefix="/exchange", tags=["exchange"], responses=error_responses(401, 403))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import CurrentUser, Now, SessionDep, SettingsDep
 from app.api.params import DocumentId
-from app.api.presenters import document_out
+from app.services.presenters import document_out
 from app.api.problems import error_responses
 from app.api.routes.documents import etag
 from app.config import Settings
@@ -119,7 +119,8 @@ def slip_html(
     """The processing slip as a printable A4 page that looks like the paper form. Self-contained
     (inline CSS, no scripts, fonts or images), for the browser's print dialog."""
     document = _visible(document_id, user, session, settings, now)
-    page = render_slip_html(build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz, now=now))
+    slip_data = build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz, now=now)
+    page = render_slip_html(slip_data, place=settings.place_name)
     return HTMLResponse(page, headers={"Content-Security-Policy": SLIP_CSP})
 
 
@@ -137,4 +138,5 @@ def slip_pdf(
     document = _visible(document_id, user, session, settings, now)
     slip_data = build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz, now=now)
     filename = f"phieu-giai-quyet-{slip_data.summary.arrival_number}.pdf"
-    return PDFResponse(render_slip_pdf(slip_data), headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    return PDFResponse(render_slip_pdf(slip_data, place=settings.place_name),
+                       headers={"Content-Disposition": f'inline; filename="{filename}"'})

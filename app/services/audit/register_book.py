@@ -33,6 +33,11 @@ COLUMNS = [
 ]
 
 
+# The receiving units' names in one cell, lead first, then cooperating, then informed (by code within a
+# role). Not a comma: unit names may hold one ("Vụ Kế hoạch, Tài chính").
+RECEIVER_SEPARATOR = "; "
+
+
 class RegisterLine(NamedTuple):
     """One line of the book, its cells in the book's column order."""
 
@@ -42,7 +47,7 @@ class RegisterLine(NamedTuple):
     symbol: str
     document_date: date
     type_and_summary: str
-    receivers: str
+    receivers: str  # the units' names (RECEIVER_SEPARATOR between them)
     handed_over_on: date | None
     signature: str  # left blank: the receiving unit signs the printed book
     notes: str
@@ -78,14 +83,14 @@ def _register_book_in_python(
         .where(IncomingDocument.id.between(*ids), and_(period_clause(period, tz), audit_scope(user)))
         .order_by(IncomingDocument.register_id, IncomingDocument.year, IncomingDocument.arrival_number)
     ).all()
-    receivers: dict[int, list[tuple[int, str]]] = {}
+    receivers: dict[int, list[tuple[int, str, str]]] = {}
     role_order = {"lead": 0, "cooperate": 1, "inform": 2}
-    for document_id, code, role in connection.execute(
-        select(Assignment.document_id, Unit.code, Assignment.role)
+    for document_id, code, name, role in connection.execute(
+        select(Assignment.document_id, Unit.code, Unit.name, Assignment.role)
         .join(Unit, Unit.id == Assignment.unit_id)
         .where(Assignment.document_id.between(*ids))
     ).all():
-        receivers.setdefault(document_id, []).append((role_order.get(role, 3), code))
+        receivers.setdefault(document_id, []).append((role_order.get(role, 3), code, name))
     handed: dict[int, datetime] = {}
     for document_id, at in connection.execute(
         select(DocumentEvent.document_id, func.min(DocumentEvent.at))
@@ -106,7 +111,7 @@ def _register_book_in_python(
             d.symbol,
             d.document_date,
             f"{TYPE_NAMES.get(d.document_type, 'Công văn')}: {d.summary}",
-            ", ".join(code for _, code in sorted(units)) if units else "",
+            RECEIVER_SEPARATOR.join(name for _, _, name in sorted(units)) if units else "",
             local_day(at) if at is not None else None,
             "",
             note,
@@ -163,13 +168,14 @@ def _cells_in_sql(
     *, user: User, period: AuditPeriod, tz: ZoneInfo, ids: IdRange
 ) -> tuple[list[ColumnElement[Any]], Select[Any]]:
     """PostgreSQL: the ten cells of each line as expressions, and the ordered query over the
-    period's documents to add them to. Each document's receiving units (lead, cooperating,
+    period's documents to add them to. Each document's receiving units' names (lead, cooperating,
     informed; then by code) and first direction are aggregated over the id range, local days
     come from ``timezone()``, type names and notes are composed in SQL."""
     role_rank = case({"lead": 0, "cooperate": 1, "inform": 2}, value=Assignment.role, else_=3)
     receivers = (
         select(Assignment.document_id,
-               func.string_agg(Unit.code, aggregate_order_by(literal_column("', '"), role_rank, Unit.code.collate("C")))
+               func.string_agg(Unit.name, aggregate_order_by(literal_column(f"'{RECEIVER_SEPARATOR}'"), role_rank,
+                                                             Unit.code.collate("C")))
                .label("units"))
         .join(Unit, Unit.id == Assignment.unit_id)
         .where(Assignment.document_id.between(*ids))
@@ -239,7 +245,8 @@ _STATE_NOTES = {"recalled": "Đã thu hồi", "returned": "Trả lại văn thư
 
 def register_book_xlsx(lines: list[RegisterLine], title: str) -> bytes:
     """The register as an Excel workbook: a title, a header row, dates as dates (dd/mm/yyyy),
-    the summary wrapped, frozen header, fitted widths.
+    the summary wrapped, frozen header, fitted widths, set up to print (A4 landscape, one page
+    wide, the header row repeated on every page).
 
     Written with XlsxWriter, row by row in constant memory: a year is about 100 000 lines, a
     million cells (4 s; openpyxl took 7.4 s in write-only mode and 12.6 s and half a GB in its
@@ -254,6 +261,12 @@ def register_book_xlsx(lines: list[RegisterLine], title: str) -> bytes:
     for column, width in enumerate([12, 9, 32, 18, 12, 60, 20, 12, 12, 24]):
         sheet.set_column(column, column, width)
     sheet.freeze_panes(2, 0)
+    # Printed as the paper book: A4 landscape, the header row atop every page, all ten columns on
+    # one page's width and as many pages down as the lines take.
+    sheet.set_paper(9)  # A4
+    sheet.set_landscape()
+    sheet.repeat_rows(1)
+    sheet.fit_to_pages(1, 0)
     sheet.write_string(0, 0, title, workbook.add_format({"bold": True, "font_size": 13}))
     header = workbook.add_format({"bold": True, "text_wrap": True, "valign": "vcenter"})
     for column, name in enumerate(COLUMNS):
