@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     )
     max_upload_mb: int = Field(default=50, ge=1)
     token_ttl_minutes: int = Field(default=480, ge=1)
+    slip_link_minutes: int = Field(
+        default=10, ge=1, le=24 * 60, description="How long a link made by POST …/slip-link opens the printable "
+        "slip without a bearer token (never longer than the token that made it).")
     login_max_failures: int = Field(
         default=5, ge=1, description="Wrong passwords for one username within the login window before further "
         "attempts get 429 (the same for unknown usernames).")

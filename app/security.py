@@ -67,6 +67,27 @@ class TokenClaims:
     token_id: str
     issued_at: float  # Unix time
     expires_at: float  # Unix time
+    # A slip link's token opens one document's printable slip and nothing else (issue_slip_link).
+    scope: str | None = None
+    document_id: int | None = None
+
+
+SLIP_SCOPE = "slip"
+
+
+def issue_slip_link(settings: Settings, claims: TokenClaims, document_id: int) -> tuple[str, datetime]:
+    """A token that opens ``document_id``'s printable slip for ``settings.slip_link_minutes``.
+
+    It is the caller's token narrowed: the same user, token version and token id (so logging that
+    session out, revoking the user's tokens or deactivating the user ends the link too), a scope
+    that only the slip page accepts, and an expiry no later than the caller's own."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)  # a JWT's times are whole seconds
+    expires = min(now + timedelta(minutes=settings.slip_link_minutes),
+                  datetime.fromtimestamp(claims.expires_at, timezone.utc))
+    token = jwt.encode({"sub": claims.username, "ver": claims.version, "jti": claims.token_id, "iat": now,
+                        "exp": expires, "scope": SLIP_SCOPE, "doc": document_id},
+                       settings.signing_key(), algorithm=ALGORITHM)
+    return token, expires
 
 
 def read_token_claims(settings: Settings, token: str) -> TokenClaims | None:
@@ -88,4 +109,7 @@ def read_token_claims(settings: Settings, token: str) -> TokenClaims | None:
         return None
     if exp - iat > settings.token_ttl_minutes * 60 or iat > time.time() + CLOCK_SKEW_SECONDS:
         return None
-    return TokenClaims(sub, ver, jti, float(iat), float(exp))
+    scope, doc = claims.get("scope"), claims.get("doc")
+    if scope is not None and not (scope == SLIP_SCOPE and type(doc) is int):
+        return None
+    return TokenClaims(sub, ver, jti, float(iat), float(exp), scope, doc)

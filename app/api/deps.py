@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from app.services.signatures import Verification
 from app.errors import Forbidden, NotAuthenticated
 from app.models import User
 from app.models.base import utcnow
-from app.security import TokenClaims, read_token_claims
+from app.security import SLIP_SCOPE, TokenClaims, read_token_claims
 from app.services.accounts import user_for_token
 from app.workflow.vocabulary import Role
 from app.i18n import msg
@@ -87,7 +87,7 @@ async def get_current_user(
     if not token:
         raise NotAuthenticated(msg("a bearer token is required; get one from POST /api/v1/auth/token"))
     claims = read_token_claims(settings, token)
-    if claims is None:
+    if claims is None or claims.scope is not None:  # a slip link's token opens its slip only
         raise NotAuthenticated(msg("the token is invalid or expired"), code="auth.token_invalid")
     user = await run_in_threadpool(_authenticate, request, claims)
     request.state.token_claims = claims
@@ -110,6 +110,27 @@ def _authenticate(request: Request, claims: TokenClaims) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def slip_reader(
+    request: Request, settings: SettingsDep, document_id: int,
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+    token: Annotated[str | None, Query(description="A slip link's token (POST …/slip-link), instead of a bearer "
+                                       "token: for opening the page in a browser")] = None,
+) -> User:
+    """Who reads the printable slip: the bearer token's user, or the user a slip link was made for.
+
+    A link's token is checked like a bearer token (signature, expiry, the user's token version and
+    revocation, an active user) and must name this document; it opens nothing else."""
+    if bearer or token is None:
+        return await get_current_user(request, settings, bearer)
+    claims = read_token_claims(settings, token)
+    if claims is None or claims.scope != SLIP_SCOPE or claims.document_id != document_id:
+        raise NotAuthenticated(msg("the slip link is invalid or expired; ask for a new one"), code="slip_link.invalid")
+    return await run_in_threadpool(_authenticate, request, claims)
+
+
+SlipReader = Annotated[User, Depends(slip_reader)]
 
 
 def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:

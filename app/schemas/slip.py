@@ -72,3 +72,10 @@ class Slip(Schema):
     leadership_directions: list[SlipEntry]
     unit_directions: list[SlipEntry]
     handler_results: list[SlipEntry]
+
+
+class SlipLink(Schema):
+    """A link that opens the printable slip in a browser, without a bearer token, for minutes."""
+
+    url: str = Field(description="Relative to the server: /api/v1/incoming-documents/{id}/slip.html?token=…")
+    expires_at: datetime

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Response
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Body, Header, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from app.api.deps import CurrentUser, Now, SessionDep, SettingsDep
+from app.api.deps import CurrentUser, Now, SessionDep, SettingsDep, SlipReader
 from app.api.params import DocumentId
 from app.services.presenters import document_out
 from app.api.problems import error_responses
@@ -18,7 +20,8 @@ from app.config import Settings
 from app.errors import ValidationFailed
 from app.models import IncomingDocument, User
 from app.schemas.documents import DocumentOut
-from app.schemas.slip import Slip
+from app.schemas.slip import Slip, SlipLink
+from app.security import issue_slip_link
 from app.schemas.workflow import ActionRequest, EventData, EventOut
 from app.services import workflow as svc
 from app.services.documents import get_visible_document
@@ -114,14 +117,32 @@ class PDFResponse(Response):
     responses={200: {"description": "The slip as a printable A4 page", "content": {"text/html": {}}}},
 )
 def slip_html(
-    document_id: DocumentId, user: CurrentUser, session: SessionDep, settings: SettingsDep, now: Now
+    document_id: DocumentId, user: SlipReader, session: SessionDep, settings: SettingsDep, now: Now
 ) -> HTMLResponse:
     """The processing slip as a printable A4 page that looks like the paper form. Self-contained
-    (inline CSS, no scripts, fonts or images), for the browser's print dialog."""
+    (inline CSS, no scripts, fonts or images), for the browser's print dialog. With a bearer token,
+    or opened in a browser with the ``token`` of a link from ``POST …/slip-link``."""
     document = _visible(document_id, user, session, settings, now)
     slip_data = build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz, now=now)
     page = render_slip_html(slip_data, place=settings.place_name)
-    return HTMLResponse(page, headers={"Content-Security-Policy": SLIP_CSP})
+    # A link's token is in the address: kept out of caches and of any Referer.
+    return HTMLResponse(page, headers={"Content-Security-Policy": SLIP_CSP, "Cache-Control": "no-store",
+                                       "Referrer-Policy": "no-referrer"})
+
+
+@router.post("/slip-link", name="slip-link", response_model=SlipLink, responses=error_responses(401, 404))
+def slip_link(
+    document_id: DocumentId, request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep,
+    now: Now,
+) -> SlipLink:
+    """A short-lived link that opens the printable slip (``slip.html``) in a browser, which cannot
+    send a bearer token: valid ``CONGVAN_SLIP_LINK_MINUTES`` (10) minutes and no longer than your
+    token, for this document only, and ended by logging out, a revocation or a deactivation like
+    your token. Whoever holds the link reads the slip as you: hand it to no one."""
+    _visible(document_id, user, session, settings, now)
+    token, expires = issue_slip_link(settings, request.state.token_claims, document_id)
+    page = request.url.path.removesuffix("/slip-link") + "/slip.html"
+    return SlipLink(url=f"{page}?{urlencode({'token': token})}", expires_at=expires.astimezone(settings.tz))
 
 
 @router.get(
