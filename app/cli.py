@@ -188,7 +188,7 @@ def demo_guide(result: DemoResult, base: str) -> str:
                   "counts this year's arrivals only), as kiemtoan:",
                   f"    {api}/audit/processing-times?{period}",
                   f"    {api}/audit/compliance?{period}",
-                  f"    {api}/audit/register-book?format=csv&{period}"]
+                  f"    {api}/audit/register-book.csv?{period}"]
     lines += ["  Every /api/v1 URL wants the user's token: open it from /docs after Authorize, or use curl:",
               f"    TOKEN=$(curl -s -d 'username=vanthu&password=<password>' {api}/auth/token | jq -r .access_token)",
               f"    curl -s -H \"Authorization: Bearer $TOKEN\" '{api}/exchange/inbox?state=received'",

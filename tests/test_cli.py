@@ -220,14 +220,14 @@ def test_quickstart_serve_demo_on_a_fresh_data_dir(fresh_env):
             answers[url.removeprefix(base).split("?")[0]] = answer
         assert set(answers) == {
             "/docs", f"/api/v1/incoming-documents/{seed_id}/slip.html", "/api/v1/exchange/inbox",
-            "/api/v1/audit/processing-times", "/api/v1/audit/compliance", "/api/v1/audit/register-book"}
+            "/api/v1/audit/processing-times", "/api/v1/audit/compliance", "/api/v1/audit/register-book.csv"}
         assert "swagger-ui" in answers["/docs"].text
         assert "PHIẾU GIẢI QUYẾT VĂN BẢN ĐẾN" in answers[f"/api/v1/incoming-documents/{seed_id}/slip.html"].text
         assert answers["/api/v1/exchange/inbox"].json()["total"] == 2
         figures = answers["/api/v1/audit/processing-times"].json()
         assert figures["period"]["from"] == "2013-01-01" and figures["period"]["to"] == "2013-12-31"
         assert sum(row["documents"] for row in figures["rows"]) == 1
-        assert "08/BC-BCĐ" in answers["/api/v1/audit/register-book"].content.decode("utf-8-sig")
+        assert "08/BC-BCĐ" in answers["/api/v1/audit/register-book.csv"].content.decode("utf-8-sig")
         this_year = httpx.get(f"{base}/api/v1/audit/processing-times", headers=tokens["kiemtoan"]).json()
         assert sum(row["documents"] for row in this_year["rows"]) == 0  # why the guide gives the period
     finally:

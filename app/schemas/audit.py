@@ -1,4 +1,4 @@
-"""Audit responses. Each has a JSON shape and, with ``?format=csv``, a CSV of its rows."""
+"""Audit responses. Each has a JSON shape and a CSV of its rows (``GET /audit/….csv``)."""
 
 from __future__ import annotations
 
