@@ -380,7 +380,8 @@ def capture_plans(args: argparse.Namespace, db: Database, period: tuple[date, da
                 def run() -> object:
                     reader = identities_for(session=session, user=leader, today=today)
                     items, _ = docs.list_documents(session=session, user=leader, filters=DocumentFilters(**filters),
-                                                   limit=50, offset=offset, today=today, tz=tz)
+                                                   limit=50, offset=offset, today=today, tz=tz,
+                                                   exact_up_to=db.settings.exact_total_up_to)
                     return documents_out(items, reader, now, tz)
                 return run
 

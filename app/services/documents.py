@@ -417,7 +417,7 @@ def list_documents(
     today: date,
     tz: ZoneInfo,
     delegators: Sequence[User] = (),
-    exact_up_to: int = 10_000,
+    exact_up_to: int,
 ) -> tuple[list[IncomingDocument], Total]:
     """A page of visible documents, newest arrival first (then id), and how many match.
 
