@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from app import __doc__ as description
+from app import console
 from app.api.limits import JsonBodyLimit, UploadSizeLimit
 from app.api.problems import install_problem_handlers, use_problem_media_type
 from app.services.login_gate import LoginGate
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system.router)
     app.include_router(system.router, prefix=API_PREFIX, include_in_schema=False)
     system.install_docs(app)
+    console.install(app)
 
     install_problem_handlers(app)
     app.add_middleware(UploadSizeLimit, max_bytes=settings.max_upload_bytes, appendix_max_bytes=MAX_APPENDIX_BYTES,

@@ -50,3 +50,32 @@ def inert(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+# Vietnamese alphabetical order (TCVN 5712): a ă â b c d đ e ê g … o ô ơ … u ư …; the letter first,
+# then the tone: none, huyền, hỏi, ngã, sắc, nặng. Letters outside the alphabet keep code order.
+_LETTER_MARKS = {"\u0306": 1, "\u0302": 2, "\u031b": 3}  # breve (ă), circumflex (â ê ô), horn (ơ ư)
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}  # huyền hỏi ngã sắc nặng
+
+
+def vietnamese_key(value: str) -> tuple:
+    """A sort key that orders Vietnamese text as a Vietnamese dictionary does (``Đ`` after ``D``,
+    ``Ă`` after ``A``, tones after the letters), case ignored."""
+    letters: list[tuple[int, int]] = []
+    tones: list[int] = []
+    for char in unicodedata.normalize("NFC", value).casefold():
+        if char == "đ":
+            letters.append((ord("d"), 1))
+            tones.append(0)
+            continue
+        base, *marks = unicodedata.normalize("NFD", char)
+        letters.append((ord(base), sum(_LETTER_MARKS.get(m, 0) for m in marks)))
+        tones.append(max((_TONES.get(m, 0) for m in marks), default=0))
+    return (tuple(letters), tuple(tones))
+
+
+def person_name_key(full_name: str) -> tuple:
+    """Vietnamese names sort by the given name (the last word), then the whole name: ``Trần Văn An``
+    before ``Nguyễn Thị Bình``."""
+    words = full_name.split()
+    return (vietnamese_key(words[-1]) if words else (), vietnamese_key(full_name))

@@ -21,7 +21,7 @@ from app.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, catalog_path
 
 APP_DIR = LOCALE_DIR.parent.parent
 TEMPLATE_PATH = LOCALE_DIR.parent / f"{DOMAIN}.pot"
-KEYWORDS = {"msg": None}  # msg(template, **params): the template is the first argument
+KEYWORDS = {"msg": None, "_": None}  # msg(template, **params) in the code, _(template, **params) in templates
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 PROJECT = "congvan"
 HEADER = ("# The messages of congvan, written in English in the code (msg(...)) and shown in the reader's\n"

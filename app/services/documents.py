@@ -26,7 +26,7 @@ from app.services.organisation import get_register
 from app.text import fold, search_terms
 from app.workflow.symbols import parse_symbol
 from app.workflow.vocabulary import Confidentiality, DocumentState
-from app.workflow.worklist import on_work_list_sql
+from app.workflow.worklist import on_work_list_sql, priority_key, priority_order_sql
 from app.i18n import Invalid, msg
 
 # A client clock a little ahead of ours is not an error; a day ahead is.
@@ -418,8 +418,11 @@ def list_documents(
     tz: ZoneInfo,
     delegators: Sequence[User] = (),
     exact_up_to: int,
+    order: str = "arrival",
 ) -> tuple[list[IncomingDocument], Total]:
-    """A page of visible documents, newest arrival first (then id), and how many match.
+    """A page of visible documents, and how many match: newest arrival first (then id), or with
+    ``order="priority"`` as a work list is read (app.workflow.worklist.priority_key: most urgent,
+    nearest deadline, longest waiting).
 
     The page is found on the bare table (ids only: an index walk, with no joined eager loading
     repeated for every row skipped over) in a subquery, and only its documents are loaded. The
@@ -430,9 +433,17 @@ def list_documents(
         session=session, user=user, filters=filters, today=today, tz=tz, delegators=delegators
     )
     ids_only = query.with_only_columns(IncomingDocument.id, maintain_column_froms=True)
-    page_ids = ids_only.order_by(IncomingDocument.received_at.desc(), IncomingDocument.id.desc()).limit(limit).offset(offset)
+    if order == "priority":
+        ordering = priority_order_sql(IncomingDocument.urgency, IncomingDocument.effective_due_date,
+                                      IncomingDocument.received_at, IncomingDocument.id)
+    else:
+        ordering = [IncomingDocument.received_at.desc(), IncomingDocument.id.desc()]
+    page_ids = ids_only.order_by(*ordering).limit(limit).offset(offset)
     page = list(session.scalars(select(IncomingDocument).where(IncomingDocument.id.in_(page_ids.scalar_subquery()))))
-    page.sort(key=lambda d: (d.received_at, d.id), reverse=True)  # the subquery's order
+    if order == "priority":  # the subquery's order
+        page.sort(key=lambda d: priority_key(d.urgency, d.effective_due_date, d.received_at, d.id))
+    else:
+        page.sort(key=lambda d: (d.received_at, d.id), reverse=True)
     if page and len(page) < limit:
         return page, Total(offset + len(page), is_estimate=False)
     return page, count_matches(session, ids_only, bound=max(exact_up_to, offset + limit))

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select
 
 from app.workflow.deadlines import AssignmentColumns, Assignments
 from app.workflow.delegation import DECIDING_ACTIONS
@@ -199,3 +200,22 @@ def _parts_sql(actor: Actor, document: WorkDocumentColumns, assignments: Assignm
     (action, condition), = turns
     holders = select(part.document_id).where(_in(part.state, sources(ASSIGNMENT_MACHINE, action)), condition(part))
     return and_(_in(document.state, handling), document.id.in_(holders))
+
+
+# --- The work list's order ---------------------------------------------------------------------
+# Most urgent first (hỏa tốc, thượng khẩn, khẩn, thường), then the nearest deadline (none last),
+# then the longest waiting. Python form for a page already loaded, SQL form for the query; the
+# parity tests check that both put the same documents in the same order.
+
+URGENCY_RANK: dict[str, int] = {"flash": 0, "very_urgent": 1, "urgent": 2, "normal": 3}
+_NO_DEADLINE = date.max
+
+
+def priority_key(urgency: str, deadline: date | None, received_at: datetime, document_id: int) -> tuple:
+    return (URGENCY_RANK.get(urgency, len(URGENCY_RANK)), deadline or _NO_DEADLINE, received_at, document_id)
+
+
+def priority_order_sql(urgency: ColumnElement, deadline: ColumnElement, received_at: ColumnElement,
+                       document_id: ColumnElement) -> list[ColumnElement]:
+    rank = case(*((urgency == value, rank) for value, rank in URGENCY_RANK.items()), else_=len(URGENCY_RANK))
+    return [rank, deadline.is_(None), deadline, received_at, document_id]

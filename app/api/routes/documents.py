@@ -13,7 +13,7 @@ from app.api.problems import error_responses
 from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, Page
 from app.schemas.documents import DocumentCreate, DocumentFilters, DocumentOut
 from app.services import documents as svc
-from app.services import webhooks
+from app.services.registering import register_and_announce
 from app.services.workflow import identities_for
 
 router = APIRouter(prefix="/incoming-documents", tags=["documents"], responses=error_responses(401))
@@ -49,22 +49,9 @@ def register(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> DocumentOut:
     """Register an incoming document and give it the next arrival number (số đến)."""
-    # The session commits statement by statement on PostgreSQL: the service writes the
-    # document, its event and its key in one statement, so the register's counter is locked
-    # for that statement only. On SQLite the commit below ends the transaction.
     reader = identities_for(session=session, user=clerk, today=now.astimezone(settings.tz).date())
-    result = svc.register_document(
-        session=session, actor=clerk, data=body, now=now, tz=settings.tz, idempotency_key=idempotency_key
-    )
-    # Commit first: the register's counter stays locked until then, and every other
-    # registration of the register waits for it. The response is built afterwards.
-    session.commit()
-    if not result.replayed:
-        # Subscribers are told after the number is committed, in a statement of its own (the
-        # registration is one statement so that the counter lock lasts no longer than it).
-        webhooks.emit(session=session, event_type="document.registered", now=now, document=result.document,
-                      data={"channel": result.document.channel})
-        session.commit()
+    result = register_and_announce(session=session, clerk=clerk, data=body, now=now, tz=settings.tz,
+                                   idempotency_key=idempotency_key)
     body_out = document_out(result.document, reader, now, settings.tz, report_ids=None if result.replayed else [],
                             originals=visible_originals(session, reader, [result.document]))
     response.headers["ETag"] = etag(result.document.version)

@@ -1,0 +1,53 @@
+"""What a console page needs besides its session: a database session, the time, the reader."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.models.base import utcnow
+from app.models import User
+from app.services.workflow import Identity, identities_for
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def page_session(request: Request) -> Iterator[Session]:
+    """One database session per page (read-only for GET); closing rolls back what was not committed."""
+    factory = request.app.state.read_sessionmaker if request.method in READ_METHODS else request.app.state.sessionmaker
+    session: Session = factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+DB = Annotated[Session, Depends(page_session)]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The signed-in user as the rules see them today: themself and the leaders they stand in for."""
+
+    user: User
+    identities: list[Identity]
+    now: datetime
+    today: date
+    settings: Settings
+
+    @property
+    def delegators(self) -> list:
+        return [i.on_behalf_of for i in self.identities if i.on_behalf_of]
+
+
+def reader_for(session: Session, user: User, settings: Settings) -> Reader:
+    now = utcnow()
+    today = now.astimezone(settings.tz).date()
+    return Reader(user=user, identities=identities_for(session=session, user=user, today=today), now=now,
+                  today=today, settings=settings)
