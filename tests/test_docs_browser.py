@@ -13,68 +13,26 @@ Needs chromium and playwright's Python package; skipped without them, unless
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from app.config import Settings
+from tests.browser import Visit, launched, visiting
 from tests.conftest import LiveServer, start_server
 
 pytestmark = pytest.mark.browser
 
 DOCS_HOST = "docs.congvan.test"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    f"--host-resolver-rules=MAP {DOCS_HOST} 127.0.0.1",
-]
-TIMEOUT_MS = 30_000
-
-# Content-Security-Policy violations are reported to the page; collect them.
-RECORD_CSP_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.__cspViolations.push({directive: e.effectiveDirective, uri: e.blockedURI});
-});
-"""
-
-
-def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CONGVAN_REQUIRE_BROWSER"):
-        pytest.fail(f"{reason} (CONGVAN_REQUIRE_BROWSER is set, so the browser tests are mandatory)")
-    pytest.skip(reason)
-
-
-def _chromium_path() -> str | None:
-    found = shutil.which("chromium")
-    if found:
-        return found
-    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        _unavailable(f"playwright is not importable: {exc}")
-    executable = _chromium_path()
-    if executable is None:
-        _unavailable("chromium not found (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with launched(DOCS_HOST) as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -97,38 +55,11 @@ def base_url(server: LiveServer) -> str:
     return f"http://{DOCS_HOST}:{urlsplit(server.base_url).port}"
 
 
-@dataclass
-class Visit:
-    page: Any
-    foreign_requests: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-
-    def csp_violations(self) -> list[dict[str, str]]:
-        return self.page.evaluate("window.__cspViolations")
-
-
 @pytest.fixture
 def visit(browser: Any, base_url: str) -> Iterator[Visit]:
     """A fresh page whose requests to anywhere but the app are aborted and recorded."""
-    app_origin = urlsplit(base_url)[:2]
-    context = browser.new_context()
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    visit = Visit(page)
-
-    def only_the_app(route: Any) -> None:
-        url = route.request.url
-        if urlsplit(url)[:2] == app_origin:
-            route.continue_()
-        else:
-            visit.foreign_requests.append(url)
-            route.abort("blockedbyclient")
-
-    page.route("**/*", only_the_app)
-    page.add_init_script(RECORD_CSP_VIOLATIONS)
-    page.on("pageerror", lambda error: visit.page_errors.append(str(error)))
-    yield visit
-    context.close()
+    with visiting(browser, base_url) as page_visit:
+        yield page_visit
 
 
 def _operations(spec: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -1,0 +1,248 @@
+"""The web console in a real Chromium: a document's whole journey, screen by screen.
+
+A clerk registers a paper document through the form and sees its arrival number; the form warns
+of a duplicate before it is sent; the office leader proposes it, the leader directs it (VP lead
+in 5 working days, VPB cooperating), VP's unit leader assigns it, the specialist completes it. At
+every step the document is on the next person's work list and off the previous one's, and the
+document page's slip shows the step. The slip prints (Chromium's PDF has the slip's sections). A
+user of an unassigned unit gets a 404 page for a confidential document; a form without its CSRF
+token is refused. Pages load nothing but the app, at 1366×768 and at 390 px.
+
+``CONGVAN_SCREENSHOTS=1`` also writes the README's screenshots (docs/screenshots/).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from app.config import Settings
+from tests.browser import Visit, launched, visiting
+from tests.conftest import PASSWORD, SECRET_REGISTER, LiveServer, start_server
+
+pytestmark = pytest.mark.browser
+
+HOST = "congvan.agency.test"
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with launched(HOST) as chromium:
+        yield chromium
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings, staff: dict[str, str]) -> Iterator[LiveServer]:
+    live = start_server(settings)
+    yield live
+    live.process.terminate()
+    live.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def base_url(server: LiveServer) -> str:
+    return f"http://{HOST}:{urlsplit(server.base_url).port}"
+
+
+@contextmanager
+def signed_in(browser: Any, base_url: str, username: str, viewport: dict[str, int] = DESKTOP) -> Iterator[Visit]:
+    with visiting(browser, base_url, viewport=viewport, locale="vi-VN") as visit:
+        page = visit.page
+        page.goto(f"{base_url}/console/login")
+        page.get_by_label("Tên đăng nhập").fill(username)
+        page.get_by_label("Mật khẩu").fill(PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.wait_for_url(f"{base_url}/console/")
+        yield visit
+        visit.assert_self_contained()
+
+
+def screenshot(page: Any, name: str) -> None:
+    if os.environ.get("CONGVAN_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def on_work_list(visit: Visit, base_url: str, document_id: int) -> bool:
+    visit.page.goto(f"{base_url}/console/")
+    return visit.page.locator(f'#work-list tr[data-document-id="{document_id}"]').count() == 1
+
+
+def take(visit: Visit, base_url: str, document_id: int, action: str, fill: dict[str, str] | None = None,
+         select: dict[str, str] | None = None) -> None:
+    """Open the document, open the action's form, fill it, send it: back on the document page."""
+    page = visit.page
+    page.goto(f"{base_url}/console/documents/{document_id}")
+    details = page.locator(f"#action-{action}")
+    details.locator("summary").click()
+    form = details.locator("form")
+    for name, value in (select or {}).items():
+        form.locator(f'[name="{name}"]').select_option(value)
+    for name, value in (fill or {}).items():
+        form.locator(f'[name="{name}"]').fill(value)
+    form.locator('button[type="submit"]').click()
+    page.wait_for_url(f"{base_url}/console/documents/{document_id}")
+    assert page.locator(".error").count() == 0, page.locator(".error").all_inner_texts()
+
+
+def slip_text(visit: Visit, section: str) -> str:
+    return visit.page.locator(f"#slip-{section}").inner_text()
+
+
+def register_paper(visit: Visit, base_url: str, **values: str) -> int:
+    page = visit.page
+    page.goto(f"{base_url}/console/documents/new")
+    for name, value in values.items():
+        field = page.locator(f'#register-form [name="{name}"]')
+        if field.evaluate("el => el.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    page.get_by_role("button", name="Vào sổ và lấy số đến").click()
+    page.wait_for_url(re.compile(r".*/console/documents/\d+\?registered=1$"))
+    return int(re.search(r"/documents/(\d+)", page.url).group(1))
+
+
+SEED = {"symbol": "08/BC-BCĐ", "document_date": "2013-08-12",
+        "issuer": "Ban chỉ đạo chương trình CNTT tỉnh Bình Dương",
+        "summary": "Báo cáo sơ kết 02 năm thực hiện Quyết định số 721/QĐ-UBND",
+        "urgency": "urgent"}
+
+
+def test_a_document_travels_the_slip_through_the_console(browser: Any, base_url: str) -> None:
+    with signed_in(browser, base_url, "clerk") as clerk:
+        screenshot(clerk.page, "work-list-empty")
+        document_id = register_paper(clerk, base_url, **SEED)
+        page = clerk.page
+        assert page.locator("#registered").is_visible()
+        number = page.locator("#arrival-number").inner_text()
+        assert re.fullmatch(r"\d+", number)
+        assert number in page.locator("#registered").inner_text()
+        screenshot(page, "document-registered")
+
+        # the same document again: warned while the form is being filled, before it is sent
+        page.goto(f"{base_url}/console/documents/new")
+        for name in ("symbol", "issuer", "document_date"):
+            page.locator(f'#register-form [name="{name}"]').fill(SEED[name])
+        page.locator('#register-form [name="summary"]').focus()  # leaving the date field fires its change
+        warning = page.locator("#duplicate-found")
+        warning.wait_for()
+        assert f"{number}/" in warning.inner_text()
+        assert warning.locator("a").get_attribute("href") == f"/console/documents/{document_id}"
+        screenshot(page, "register-duplicate-warning")
+
+        assert on_work_list(clerk, base_url, document_id)
+        take(clerk, base_url, document_id, "submit")
+        assert not on_work_list(clerk, base_url, document_id)
+
+    with signed_in(browser, base_url, "office_leader") as office:
+        assert on_work_list(office, base_url, document_id)
+        screenshot(office.page, "work-list")
+        take(office, base_url, document_id, "propose", select={"to_username": "leader"},
+             fill={"comment": "Kính trình Lãnh đạo Bộ cho ý kiến"})
+        assert "Kính trình Lãnh đạo Bộ cho ý kiến" in slip_text(office, "office_opinions")
+        assert not on_work_list(office, base_url, document_id)
+
+    with signed_in(browser, base_url, "leader") as leader:
+        assert on_work_list(leader, base_url, document_id)
+        page = leader.page
+        page.goto(f"{base_url}/console/documents/{document_id}")
+        page.locator("#action-direct summary").click()
+        form = page.locator("#action-direct form")
+        form.locator('select[data-unit="VP"]').select_option("lead")
+        form.locator('input[data-unit="VP"]').fill("5")
+        form.locator('select[data-unit="VPB"]').select_option("cooperate")
+        form.locator('[name="comment"]').fill("Giao Văn phòng chủ trì, Văn phòng Ban phối hợp")
+        screenshot(page, "direct-form")
+        form.locator('button[type="submit"]').click()
+        page.wait_for_url(f"{base_url}/console/documents/{document_id}")
+        direction = slip_text(leader, "leadership_directions")
+        assert "Giao Văn phòng chủ trì" in direction
+        assert "Văn phòng: chủ trì" in direction and "Văn phòng Ban: phối hợp" in direction
+        assert not on_work_list(leader, base_url, document_id)
+
+    with signed_in(browser, base_url, "unit_leader_vp") as unit_leader:
+        assert on_work_list(unit_leader, base_url, document_id)
+        take(unit_leader, base_url, document_id, "assign", select={"assignee_username": "specialist"},
+             fill={"comment": "Đề nghị đồng chí nghiên cứu, tham mưu"})
+        assert "Đề nghị đồng chí nghiên cứu" in slip_text(unit_leader, "unit_directions")
+        assert not on_work_list(unit_leader, base_url, document_id)
+
+    with signed_in(browser, base_url, "specialist", viewport=PHONE) as specialist:
+        assert on_work_list(specialist, base_url, document_id)
+        fits(specialist.page, PHONE["width"])
+        screenshot(specialist.page, "work-list-phone")
+        take(specialist, base_url, document_id, "complete", fill={"comment": "Đã tham mưu văn bản trả lời"})
+        fits(specialist.page, PHONE["width"])
+        assert "Đã tham mưu văn bản trả lời" in slip_text(specialist, "handler_results")
+        assert not on_work_list(specialist, base_url, document_id)
+        screenshot(specialist.page, "document-phone")
+
+    with signed_in(browser, base_url, "clerk") as clerk:
+        assert on_work_list(clerk, base_url, document_id)  # resolved: the clerk files it
+        page = clerk.page
+        page.goto(f"{base_url}/console/documents/{document_id}")
+        assert page.locator("#state").inner_text() == "Đã giải quyết"
+        screenshot(page, "document-slip")
+        fits(page, DESKTOP["width"])
+
+
+def fits(page: Any, width: int) -> None:
+    """Nothing sticks out sideways: the page scrolls only down."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_the_slip_prints_with_its_sections(browser: Any, base_url: str) -> None:
+    from pypdf import PdfReader
+
+    with signed_in(browser, base_url, "clerk") as clerk:
+        document_id = register_paper(clerk, base_url, **{**SEED, "symbol": "21/BC-UBND"})
+        page = clerk.page
+        page.goto(f"{base_url}/console/documents/{document_id}/slip")
+        # the slip's numbered sections, as the page shows them ("1. Tóm tắt …", …, "5. Kết quả xử lý:")
+        sections = [line.strip() for line in page.locator("body").inner_text().splitlines()
+                    if re.match(r"\s*[1-5]\.\s", line)]
+        assert len(sections) >= 5, sections
+        page.emulate_media(media="print")
+        pdf = page.pdf(format="A4", print_background=True)
+        reader = PdfReader(io.BytesIO(pdf))
+        assert len(reader.pages) >= 1
+        # the PDF's text layer spaces out combined Vietnamese letters: compare without spaces
+        printed = re.sub(r"\s+", "", " ".join((p.extract_text() or "") for p in reader.pages)).casefold()
+        for wanted in ["PHIẾU GIẢI QUYẾT VĂN BẢN ĐẾN", "21/BC-UBND", *sections]:
+            assert re.sub(r"\s+", "", wanted).casefold() in printed, (wanted, printed[:300])
+
+
+def test_confidential_is_a_404_page_and_a_form_without_csrf_is_refused(browser: Any, base_url: str) -> None:
+    with signed_in(browser, base_url, "secret_clerk") as clerk:
+        document_id = register_paper(clerk, base_url, register_code=SECRET_REGISTER, confidentiality="confidential",
+                                     symbol="12/MT-BQP", document_date="2013-09-02", issuer="Bộ Quốc phòng",
+                                     summary="Về công tác bảo vệ bí mật nhà nước")
+        page = clerk.page
+        page.goto(f"{base_url}/console/documents/{document_id}")
+        # a form whose CSRF token is gone (as a page of another site would send it): refused
+        page.locator("#action-submit summary").click()
+        page.locator('#action-submit input[name="csrf_token"]').evaluate("el => el.remove()")
+        with page.expect_response(lambda r: r.url.endswith("/actions")) as answer:
+            page.locator('#action-submit button[type="submit"]').click()
+        assert answer.value.status == 403
+        page.goto(f"{base_url}/console/documents/{document_id}")
+        assert page.locator("#state").inner_text() == "Đã vào sổ"  # nothing applied
+
+    with signed_in(browser, base_url, "unit_leader_ttd") as outsider:
+        response = outsider.page.goto(f"{base_url}/console/documents/{document_id}")
+        assert response is not None and response.status == 404
+        assert "12/MT-BQP" not in outsider.page.content()
+        assert outsider.page.locator("h1").inner_text()  # a page for a person, not JSON
+        screenshot(outsider.page, "not-found")
