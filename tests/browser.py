@@ -33,7 +33,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 def chromium_args(host: str) -> list[str]:
     """Quiet, headless flags; ``host`` resolves to 127.0.0.1 inside chromium only."""
     return ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", f"--host-resolver-rules=MAP {host} 127.0.0.1"]
+            "--disable-sync", "--no-first-run", "--lang=vi-VN", f"--host-resolver-rules=MAP {host} 127.0.0.1"]
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -60,7 +60,9 @@ def launched(host: str) -> Iterator[Any]:
     if executable is None:
         unavailable("chromium not found (apt-get install chromium)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=chromium_args(host))
+        # Chromium on Linux takes its own language (date fields' dd/mm/yyyy) from the environment
+        chromium = playwright.chromium.launch(executable_path=executable, args=chromium_args(host),
+                                              env={**os.environ, "LANG": "vi_VN.UTF-8", "LANGUAGE": "vi"})
         try:
             yield chromium
         finally:

@@ -134,11 +134,12 @@ def test_logout_needs_its_csrf_token(app: FastAPI) -> None:
 
 def test_register_through_the_form_then_warned_and_refused_as_duplicate(app: FastAPI) -> None:
     browser = sign_in(app, "clerk")
-    document_id = registered_id(register_form(browser))
+    document_id = registered_id(register_form(browser, document_date="12/08/2013"))  # as Vietnamese write it
     shown = browser.get(f"/console/documents/{document_id}?registered=1")
+    assert "12/08/2013" in shown.text
     assert 'id="arrival-number">1<' in shown.text
     probe = browser.get("/console/documents/duplicate-check",
-                        params={"symbol": FORM["symbol"], "issuer": FORM["issuer"], "document_date": FORM["document_date"]})
+                        params={"symbol": FORM["symbol"], "issuer": FORM["issuer"], "document_date": "12/08/2013"})
     assert 'id="duplicate-found"' in probe.text and f"/console/documents/{document_id}" in probe.text
     fresh = browser.get("/console/documents/duplicate-check",
                         params={"symbol": "99/BC-X", "issuer": FORM["issuer"], "document_date": FORM["document_date"]})
@@ -155,8 +156,12 @@ def test_register_form_errors_go_next_to_their_fields(app: FastAPI) -> None:
     assert answer.status_code == 422
     assert 'id="summary-error"' in answer.text and 'aria-invalid="true"' in answer.text
     assert 'value="08/BC-BCĐ"' in answer.text  # what was typed is kept
-    future = register_form(browser, document_date="2999-01-01")  # refused by the service
+    future = register_form(browser, document_date="01/01/2999")  # refused by the service
     assert future.status_code == 422 and 'id="document_date-error"' in future.text
+    assert 'value="01/01/2999"' in future.text  # as typed, dd/mm/yyyy
+    wrong = register_form(browser, document_date="31/02/2013")
+    assert wrong.status_code == 422
+    assert re.search(r'id="document_date-error">[^<]*dạng dd/mm/yyyy<', wrong.text)
     assert browser.get("/console/documents").text.count("data-document-id=") == 0  # nothing half-written
 
 

@@ -114,7 +114,7 @@ def register_paper(visit: Visit, base_url: str, **values: str) -> int:
     return int(re.search(r"/documents/(\d+)", page.url).group(1))
 
 
-SEED = {"symbol": "08/BC-BCĐ", "document_date": "2013-08-12",
+SEED = {"symbol": "08/BC-BCĐ", "document_date": "12/08/2013",
         "issuer": "Ban chỉ đạo chương trình CNTT tỉnh Bình Dương",
         "summary": "Báo cáo sơ kết 02 năm thực hiện Quyết định số 721/QĐ-UBND",
         "urgency": "urgent"}
@@ -227,7 +227,7 @@ def test_the_slip_prints_with_its_sections(browser: Any, base_url: str) -> None:
 def test_confidential_is_a_404_page_and_a_form_without_csrf_is_refused(browser: Any, base_url: str) -> None:
     with signed_in(browser, base_url, "secret_clerk") as clerk:
         document_id = register_paper(clerk, base_url, register_code=SECRET_REGISTER, confidentiality="confidential",
-                                     symbol="12/MT-BQP", document_date="2013-09-02", issuer="Bộ Quốc phòng",
+                                     symbol="12/MT-BQP", document_date="02/09/2013", issuer="Bộ Quốc phòng",
                                      summary="Về công tác bảo vệ bí mật nhà nước")
         page = clerk.page
         page.goto(f"{base_url}/console/documents/{document_id}")

@@ -8,17 +8,42 @@ the reader's language, with the API's code and message (app.i18n.validation).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 
 from app.errors import AppError, FieldError
-from app.i18n import Message
+from app.i18n import Message, msg
 from app.i18n.validation import field_problem
 
 IGNORED = frozenset({"csrf_token"})
+
+# Dates are typed as Vietnamese write them, dd/mm/yyyy, whatever language the browser is in (a
+# browser's own date field shows mm/dd/yyyy on an English Windows); the body gets ISO dates.
+DATE_NAMES = frozenset({"received_from", "received_to", "from", "to", "starts_on", "ends_on", "valid_from",
+                        "valid_until"})
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+DATE_ERRORS = frozenset({"date_parsing", "date_type", "date_from_datetime_parsing"})
+
+
+def is_date_field(name: str) -> bool:
+    last = name.rsplit(".", 1)[-1]
+    return last in DATE_NAMES or last.endswith("_date")
+
+
+def iso_date(value: str) -> str:
+    """``12/08/2013`` → ``2013-08-12``; anything else as it is (the schema then says what is wrong)."""
+    found = _DAY_MONTH_YEAR.fullmatch(value)
+    if not found:
+        return value
+    try:
+        return datetime.strptime(value, "%d/%m/%Y").date().isoformat()
+    except ValueError:
+        return value
 
 
 def body_of(form: FormData | Mapping[str, Any], *, checkboxes: Iterable[str] = ()) -> dict[str, Any]:
@@ -30,7 +55,7 @@ def body_of(form: FormData | Mapping[str, Any], *, checkboxes: Iterable[str] = (
         value = value.strip()
         if value == "":
             continue
-        _put(body, name.split("."), value)
+        _put(body, name.split("."), iso_date(value) if is_date_field(name) else value)
     for name in checkboxes:
         body[name] = name in form and form.get(name) not in ("", "0", "false", "off")
     return _lists(body)
@@ -79,7 +104,13 @@ def validate(model: Any, body: dict[str, Any]) -> tuple[Any | None, FormErrors]:
     try:
         return TypeAdapter(model).validate_python(body), FormErrors()
     except ValidationError as exc:
-        return None, FormErrors(FieldError(*field_problem(error, body)) for error in exc.errors())
+        return None, FormErrors(_as_typed(FieldError(*field_problem(error, body))) for error in exc.errors())
+
+
+def _as_typed(error: FieldError) -> FieldError:
+    if error.code in DATE_ERRORS:
+        return FieldError(error.field, error.code, msg("must be a date written dd/mm/yyyy"))
+    return error
 
 
 def from_error(error: AppError) -> FormErrors:

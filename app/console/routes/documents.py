@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from app.console.deps import DB, Reader, reader_for
-from app.console.forms import FormErrors, body_of, from_error, validate
+from app.console.forms import FormErrors, body_of, from_error, iso_date, validate
 from app.console.pages import page
 from app.console.routing import PageRoute
 from app.console.session import Signed, SignedForm, settings_of
@@ -124,7 +124,7 @@ def duplicate_check(request: Request, signed: Signed, session: DB,
     _require_clerk(signed)
     original = None
     try:
-        day = date.fromisoformat(document_date)
+        day = date.fromisoformat(iso_date(document_date.strip()))
     except ValueError:
         day = None
     if symbol.strip() and issuer.strip() and day is not None:
