@@ -246,3 +246,12 @@ def test_bad_ids_are_404_pages(app: FastAPI, path: str) -> None:
     browser = sign_in(app, "clerk")
     answer = browser.get(path)
     assert answer.status_code == 404 and "text/html" in answer.headers["content-type"]
+
+
+def test_unknown_console_addresses_are_404_pages(app: FastAPI) -> None:
+    browser = console_client(app)
+    answer = browser.get("/console/no-such-page")
+    assert answer.status_code == 404 and "text/html" in answer.headers["content-type"]
+    assert "không có gì ở địa chỉ này" in answer.text
+    assert browser.get("/console/static/console.css").status_code == 200
+    assert browser.get("/console/static/htmx.min.js").headers["content-type"].startswith(("application/javascript", "text/javascript"))

@@ -16,8 +16,9 @@ STATIC = Path(__file__).with_name("static")
 
 
 def install(app: FastAPI) -> None:
-    from app.console.routes import auth, documents
+    from app.console.routes import auth, documents, fallback
 
     for module in (auth, documents):
         app.include_router(module.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+    app.include_router(fallback.router)  # last: after every page and the static files

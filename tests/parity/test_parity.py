@@ -19,7 +19,7 @@ from app.models import Assignment, DocumentEvent, IncomingDocument
 from app.services import deadline_marks
 from app.services.audit import register_book
 from app.services.organisation import get_user
-from app.workflow import deadlines
+from app.workflow import deadlines, worklist
 from app.workflow.vocabulary import DocumentState
 from tests.marks import mark_differences
 from tests.parity import checks
@@ -226,3 +226,19 @@ def test_the_reminder_scan_is_the_rule(session, loaded, generated):
     # The mix's open parts fall due soon on these days; its overdue ones are mostly informed parts
     # of closed documents, which are not followed up (overdue reminders: tests/test_follow_up.py).
     assert "due_soon" in kinds
+
+
+def test_the_work_list_order_in_sql_is_the_rules(session, loaded, generated):
+    """The work list's order (most urgent, nearest deadline, longest waiting) from the SQL twin
+    equals the Python key over the whole mix, which holds every urgency and documents with and
+    without a deadline."""
+    documents = loaded.documents
+    assert {d.urgency for d in documents} == {"normal", "urgent", "very_urgent", "flash"}
+    assert any(d.effective_due_date is None for d in documents)
+    assert len({d.effective_due_date for d in documents}) > 3
+    in_sql = list(session.scalars(select(IncomingDocument.id).order_by(*worklist.priority_order_sql(
+        IncomingDocument.urgency, IncomingDocument.effective_due_date, IncomingDocument.received_at,
+        IncomingDocument.id))))
+    in_python = [d.id for d in sorted(documents, key=lambda d: worklist.priority_key(
+        d.urgency, d.effective_due_date, d.received_at, d.id))]
+    assert in_sql == in_python
