@@ -175,6 +175,9 @@ def demo_guide(result: DemoResult, base: str) -> str:
 
     api = f"{base}/api/v1"
     lines = ["", f"Where to look (congvan on {base}):",
+             "  The web console, in Vietnamese (log in with a user below; English at the top right), as vanthu:",
+             f"    {base}/console/",
+             f"    {base}/console/documents/{result.document_id}",
              "  API docs (press Authorize and log in as one of the users below):", f"    {base}/docs",
              f"  The processing slip of the seed document {SEED_DOCUMENT.symbol}, as vanthu:",
              f"    {api}/incoming-documents/{result.document_id}/slip.html",

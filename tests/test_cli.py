@@ -159,6 +159,16 @@ def _printed_guide(output: list[str]) -> tuple[dict[str, tuple[str, str]], list[
     return users, urls
 
 
+def _console_get(base: str, url: str, username: str, password: str) -> httpx.Response:
+    """``url`` as a browser gets it after logging in to the console (its form, its CSRF field)."""
+    with httpx.Client(base_url=base, follow_redirects=True) as browser:
+        form = browser.get("/console/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        signed = browser.post("/console/login", data={"username": username, "password": password, "csrf_token": csrf})
+        assert signed.status_code == 200 and signed.url.path == "/console/", signed.text[:300]
+        return browser.get(url)
+
+
 def test_quickstart_serve_demo_on_a_fresh_data_dir(fresh_env):
     """`congvan serve --demo`: migrates, loads the demo, answers /health, /docs, and logs the clerk in;
     every URL of the guide it prints answers 200 to the user it names, with the password it prints,
@@ -215,13 +225,20 @@ def test_quickstart_serve_demo_on_a_fresh_data_dir(fresh_env):
         answers = {}
         for url, username in urls:
             assert url.startswith(base), url
+            if "/console/" in url:  # a browser's session: the login form with the printed password
+                answer = _console_get(base, url, username, users[username][0])
+                assert answer.status_code == 200, (url, username, answer.text[:300])
+                answers[url.removeprefix(base).split("?")[0]] = answer
+                continue
             answer = httpx.get(url, headers=tokens[username] if username else {})
             assert answer.status_code == 200, (url, username, answer.text[:300])
             answers[url.removeprefix(base).split("?")[0]] = answer
         assert set(answers) == {
-            "/docs", f"/api/v1/incoming-documents/{seed_id}/slip.html", "/api/v1/exchange/inbox",
+            "/console/", f"/console/documents/{seed_id}", "/docs", f"/api/v1/incoming-documents/{seed_id}/slip.html", "/api/v1/exchange/inbox",
             "/api/v1/audit/processing-times", "/api/v1/audit/compliance", "/api/v1/audit/register-book.csv"}
         assert "swagger-ui" in answers["/docs"].text
+        assert "Công việc của tôi" in answers["/console/"].text
+        assert "08/BC-BCĐ" in answers[f"/console/documents/{seed_id}"].text
         assert "PHIẾU GIẢI QUYẾT VĂN BẢN ĐẾN" in answers[f"/api/v1/incoming-documents/{seed_id}/slip.html"].text
         assert answers["/api/v1/exchange/inbox"].json()["total"] == 2
         figures = answers["/api/v1/audit/processing-times"].json()
