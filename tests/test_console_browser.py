@@ -246,3 +246,38 @@ def test_confidential_is_a_404_page_and_a_form_without_csrf_is_refused(browser: 
         assert "12/MT-BQP" not in outsider.page.content()
         assert outsider.page.locator("h1").inner_text()  # a page for a person, not JSON
         screenshot(outsider.page, "not-found")
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+  .map(el => el.name || el.id)"""
+
+
+def test_keyboard_only_and_every_field_labelled(browser: Any, base_url: str) -> None:
+    """Logging in with the keyboard alone (Tab, typing, Enter); the first Tab reaches the skip link;
+    every field of the register form and of the leader's direction form has a label."""
+    with visiting(browser, base_url, viewport=DESKTOP) as visit:
+        page = visit.page
+        page.goto(f"{base_url}/console/login")
+        assert page.evaluate("document.activeElement.id") == "username"  # the form takes the focus
+        page.keyboard.type("clerk")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "password"
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base_url}/console/")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip"
+        page.goto(f"{base_url}/console/documents/new")
+        assert page.evaluate(UNLABELLED) == []
+        visit.assert_self_contained()
+    with signed_in(browser, base_url, "clerk") as clerk:
+        document_id = register_paper(clerk, base_url, **{**SEED, "symbol": "33/TB-VP"})
+        take(clerk, base_url, document_id, "submit")
+    with signed_in(browser, base_url, "leader") as leader:
+        page = leader.page
+        page.goto(f"{base_url}/console/documents/{document_id}")
+        for summary in page.locator(".actions summary").all():
+            summary.click()
+        assert page.locator("#action-direct").count() == 1
+        assert page.evaluate(UNLABELLED) == []
