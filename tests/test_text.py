@@ -36,3 +36,23 @@ def test_marks_outside_the_common_block_and_the_grapheme_joiner():
     for text in ("x\u034fy", "a\u1ab0b", "a\u20d0b", "\U0001d165x", "Ελληνικά ὀδυσσεύς", "naïve café"):
         assert fold(text) == _fold_by_definition(text)
     assert fold("x\u034fy") == "x\u034fy"  # the grapheme joiner is not a mark: kept, as before
+
+
+def test_vietnamese_order_letters_then_tones() -> None:
+    """Đ after D, Ă and Â after A, Ơ after Ô after O, Ư after U; tones after the bare letter in the
+    order none, huyền, hỏi, ngã, sắc, nặng; case ignored."""
+    from app.text import vietnamese_key
+
+    words = ["Ưng", "uy", "Đức", "Dung", "Âu", "Ăn", "ánh", "Anh", "Ơn", "Ôm", "ong", "tụ", "Tú", "tù", "tũ", "tủ", "tu"]
+    assert sorted(words, key=vietnamese_key) == [
+        "Anh", "ánh", "Ăn", "Âu", "Dung", "Đức", "ong", "Ôm", "Ơn", "tu", "tù", "tủ", "tũ", "Tú", "tụ", "uy", "Ưng"]
+    # composed and decomposed input sort alike
+    assert vietnamese_key("Nguyễn") == vietnamese_key(unicodedata.normalize("NFD", "Nguyễn"))
+
+
+def test_people_sort_by_given_name_then_whole_name() -> None:
+    from app.text import person_name_key
+
+    names = ["Nguyễn Thị Bình", "Trần Văn An", "Lê Văn Đức", "Phạm Thị Dung", "Đỗ Văn An"]
+    assert sorted(names, key=person_name_key) == [
+        "Đỗ Văn An", "Trần Văn An", "Nguyễn Thị Bình", "Phạm Thị Dung", "Lê Văn Đức"]
