@@ -9,6 +9,7 @@ as a restart would; the shared PostgreSQL server keeps running for everyone else
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -135,3 +136,29 @@ def test_postgres_outage_is_503_logged_once_and_the_service_recovers_by_itself(o
     assert "Traceback" not in log, log
     reports = [line for line in log.splitlines() if "database is unavailable" in line]
     assert len(reports) == 1, log  # twenty refused requests within ten seconds: one line
+
+
+def test_console_pages_during_an_outage_are_503_pages_and_come_back(own_database, server):
+    """The console says it in a page (its language, Retry-After), not JSON and not a 500; the session
+    survives the outage (the cookie's token is checked again once the database is back)."""
+    _own, admin, name = own_database
+    base_url, log_path = server
+    with httpx.Client(base_url=base_url, timeout=10) as browser:
+        form = browser.get("/console/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        assert browser.post("/console/login", data={"username": "clerk", "password": PASSWORD,
+                                                    "csrf_token": csrf}).status_code == 303
+        assert browser.get("/console/").status_code == 200
+
+        _set_allowed(admin, name, False)
+        down = [browser.get(path) for path in ("/console/", "/console/documents", "/console/documents/1")]
+        _set_allowed(admin, name, True)
+        back = browser.get("/console/documents")
+
+    for answer in down:
+        assert answer.status_code == 503, answer.text[:300]
+        assert answer.headers["content-type"].startswith("text/html")
+        assert int(answer.headers["retry-after"]) > 0
+        assert "cơ sở dữ liệu" in answer.text  # Vietnamese, for a person
+    assert back.status_code == 200
+    assert "Traceback" not in log_path.read_text()

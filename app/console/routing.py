@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.console.pages import page
 from app.console.session import LoginRequired
 from app.db import database_failure
-from app.errors import AppError, NotFound, storage_failure
+from app.errors import AppError, NotFound, ServiceUnavailable, storage_failure
 from app.i18n import msg
 
 logger = logging.getLogger("congvan")
@@ -39,7 +39,20 @@ def to_login(request: Request) -> Response:
 
 def error_page(request: Request, error: AppError) -> Response:
     headers = dict(error.headers or {})
+    if isinstance(error, ServiceUnavailable):
+        headers["Retry-After"] = str(error.retry_after)
     return page(request, "error.html", status=error.status, headers=headers, error=error)
+
+
+def _log_failure(request: Request, kind: str, failure: AppError, exc: BaseException) -> None:
+    """One line per kind every few seconds, shared with the API's (app.api.problems): an outage
+    refuses every request, and the log must stay readable."""
+    line = f"{failure.status} for {request.method} {request.url.path}: {failure.detail} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+    failure_log = getattr(request.app.state, "failure_log", None)
+    if failure_log is not None:
+        failure_log.warning(kind, line)
+    else:
+        logger.warning(line)
 
 
 class PageRoute(APIRoute):
@@ -64,12 +77,13 @@ class PageRoute(APIRoute):
                 failure = storage_failure(exc)
                 if failure is None:
                     raise
+                _log_failure(request, "storage", failure, exc)
                 return error_page(request, failure)
             except Exception as exc:
                 failure = database_failure(exc)
                 if failure is None:
                     raise
-                logger.warning("%s for %s %s: %s", failure.status, request.method, request.url.path, failure.detail)
+                _log_failure(request, f"database-{failure.status}", failure, exc)
                 return error_page(request, failure)
 
         return answer
