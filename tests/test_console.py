@@ -255,3 +255,71 @@ def test_unknown_console_addresses_are_404_pages(app: FastAPI) -> None:
     assert "không có gì ở địa chỉ này" in answer.text
     assert browser.get("/console/static/console.css").status_code == 200
     assert browser.get("/console/static/htmx.min.js").headers["content-type"].startswith(("application/javascript", "text/javascript"))
+
+
+def act(browser: TestClient, document_id: int, **fields: str):  # noqa: ANN201
+    """Send one action's form as the document page has it (its CSRF token and the version shown)."""
+    page = browser.get(f"/console/documents/{document_id}").text
+    assert f'id="action-{fields["action"]}"' in page, f"{fields['action']} is not offered"
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    return browser.post(f"/console/documents/{document_id}/actions",
+                        data={**fields, "version": version, "csrf_token": csrf_of(page)})
+
+
+def unit_row(page: str, code: str) -> int:
+    """The row index of a unit in the direction form."""
+    return int(re.search(rf'name="assignments\.(\d+)\.unit_code" value="{code}"', page).group(1))
+
+
+def test_every_kind_of_step_through_the_forms(app: FastAPI, client: TestClient, as_user) -> None:
+    clerk = sign_in(app, "clerk")
+    document_id = registered_id(register_form(clerk))
+    assert act(clerk, document_id, action="submit").status_code == 303
+    office = sign_in(app, "office_leader")
+    page = office.get(f"/console/documents/{document_id}").text
+    vp, ttd = unit_row(page, "VP"), unit_row(page, "TTĐ")
+    done = act(office, document_id, action="direct", comment="Văn phòng chủ trì",
+               **{f"assignments.{vp}.unit_code": "VP", f"assignments.{vp}.role": "lead",
+                  f"assignments.{vp}.due_date": "30/12/2099",
+                  f"assignments.{ttd}.unit_code": "TTĐ", f"assignments.{ttd}.role": "inform"})
+    assert done.status_code == 303, done.text
+    informed = sign_in(app, "unit_leader_ttd")
+    assert act(informed, document_id, action="acknowledge").status_code == 303
+    unit_leader = sign_in(app, "unit_leader_vp")
+    assert act(unit_leader, document_id, action="assign", assignee_username="specialist",
+               due_in_working_days="3").status_code == 303
+    specialist = sign_in(app, "specialist")
+    assert act(specialist, document_id, action="report", comment="Đang dự thảo").status_code == 303
+    leader = sign_in(app, "leader")
+    assert act(leader, document_id, action="extend", comment="Chờ số liệu", due_date="15/01/2100").status_code == 303
+    assert act(specialist, document_id, action="complete", comment="Đã trình dự thảo").status_code == 303
+    assert act(clerk, document_id, action="archive", case_file_code="HS-2013-01").status_code == 303
+
+    detail = client.get(f"/api/v1/incoming-documents/{document_id}", headers=as_user("clerk")).json()
+    events = client.get(f"/api/v1/incoming-documents/{document_id}/events", headers=as_user("clerk")).json()
+    assert detail["state"] == "archived" and detail["due_date"] == "2100-01-15"
+    assert [e["action"] for e in events] == ["register", "submit", "direct", "acknowledge", "assign", "report",
+                                             "extend", "complete", "archive"]
+    named = {a["unit_code"]: (a["role"], a["due_date"]) for a in events[2]["data"]["assignments"]}
+    assert named == {"VP": ("lead", "2099-12-30"), "TTĐ": ("inform", None)}  # the date typed dd/mm/yyyy
+    assert events[-1]["data"]["case_file_code"] == "HS-2013-01"
+
+    recalled = registered_id(register_form(clerk, symbol="77/CV-UBND"))
+    assert act(clerk, recalled, action="recall", comment="Cơ quan gửi thu hồi").status_code == 303
+    assert client.get(f"/api/v1/incoming-documents/{recalled}", headers=as_user("clerk")).json()["state"] == "recalled"
+
+
+def test_a_direction_without_a_lead_is_refused_on_its_form(app: FastAPI) -> None:
+    clerk = sign_in(app, "clerk")
+    document_id = registered_id(register_form(clerk))
+    act(clerk, document_id, action="submit")
+    office = sign_in(app, "office_leader")
+    page = office.get(f"/console/documents/{document_id}").text
+    row = unit_row(page, "VPB")
+    answer = act(office, document_id, action="direct",
+                 **{f"assignments.{row}.unit_code": "VPB", f"assignments.{row}.role": "cooperate"})
+    assert answer.status_code == 422
+    assert '<details id="action-direct" open>' in answer.text
+    assert "chủ trì" in answer.text  # the rule's own message (app.workflow.requirements), in Vietnamese
+    nothing = act(office, document_id, action="direct")  # no unit at all
+    assert nothing.status_code == 422
