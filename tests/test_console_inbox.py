@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from app.signatures.trust import TrustStore
 from tests.conftest import document_body
 from tests.console_helpers import csrf_of, main_of, page_csrf, sign_in
-from tests.exchange_helpers import SENDER, XML, document_message, pdf_bytes
+from tests.exchange_helpers import SENDER, XML, document_message, pdf_bytes, status_13
 from tests.signature_helpers import Authority, one_page_pdf, pem, sign_pdf
 
 API = "/api/v1"
@@ -227,3 +227,26 @@ def test_the_inbox_is_searched_and_paged_by_state(app: FastAPI, client, as_user)
     found = browser.get("/console/inbox", params={"q": "bao cao tai chinh"}).text  # without diacritics
     assert f'data-inbox-id="{second["id"]}"' in found and f'data-inbox-id="{first["id"]}"' not in found
     assert 'id="inbox-empty"' in browser.get("/console/inbox?state=refused").text
+
+
+def test_a_revocation_and_a_recall_request_are_shown_and_registering_them_is_the_services_refusal(
+        app: FastAPI, client, as_user):
+    original = deliver(client, as_user, document_message())
+    registered = client.post(f"{API}/exchange/inbox/{original['id']}/register", json={}, headers=as_user("clerk"))
+    assert registered.status_code == 201, registered.text
+    document_id = registered.json()["id"]
+    revoke = deliver(client, as_user, document_message(business="1", subject="Thu hồi công văn 125"))
+    recall = deliver(client, as_user, status_13(original["edxml_document_id"]))
+    browser = sign_in(app, "clerk")
+    listed = browser.get("/console/inbox").text
+    assert f'data-inbox-id="{revoke["id"]}"' in listed and f'data-inbox-id="{recall["id"]}"' in listed
+    assert '<span class="notice-tag">Thu hồi</span>' in listed
+    assert '<span class="notice-tag">Đề nghị thu hồi</span>' in listed
+    shown = browser.get(f"/console/inbox/{recall['id']}")
+    assert shown.status_code == 200 and "Gửi nhầm, đề nghị trả lại" in shown.text  # the sender's reason
+    assert f'href="/console/documents/{document_id}"' in shown.text  # the document it names
+    answer = browser.post(f"/console/inbox/{revoke['id']}/register", data=item_form(browser, revoke["id"]))
+    assert answer.status_code == 409 and 'role="alert"' in answer.text
+    assert api_item(client, as_user, revoke["id"])["state"] == "received"
+    english = browser.get(f"/console/inbox/{revoke['id']}", headers={"Accept-Language": "en"})
+    assert '<html lang="en">' in english.text and "Revocation" in english.text

@@ -18,7 +18,7 @@ from app.console.deps import DB
 from app.console.forms import FormErrors, body_of, from_error, validate
 from app.console.pages import page
 from app.console.routing import PageRoute
-from app.console.session import Signed, SignedForm
+from app.console.session import Signed, SignedForm, settings_of
 from app.errors import AppError, NotFound
 from app.i18n import msg
 from app.models import Notification
@@ -53,7 +53,7 @@ def my_notifications(request: Request, signed: Signed, session: DB,
     rows, total = notifications.feed(session, signed.user, unread=only, limit=PAGE_SIZE, offset=offset)
     return page(request, "notifications.html", signed=signed, nav="notifications", notifications=rows,
                 total=total, offset=offset, limit=PAGE_SIZE, unread="" if only is None else unread,
-                tz=request.app.state.settings.tz)
+                tz=settings_of(request).tz)
 
 
 def _back_to_notifications(form) -> RedirectResponse:
