@@ -119,6 +119,8 @@ def test_an_unsigned_main_pdf_is_warned_of_before_and_after_registering(app: Fas
     assert answer.status_code == 303, answer.text
     query = parse_qs(urlsplit(answer.headers["location"]).query)
     assert query == {"registered": ["1"], "warning": ["signature.main_unsigned"]}  # as the API's warnings say
+    decided = browser.get(f"/console/inbox/{item['id']}").text  # and the item's page still says it
+    assert 'data-code="signature.main_unsigned"' in decided and 'id="registered-document"' in decided
 
 
 def test_the_register_form_shows_errors_next_to_fields_and_keeps_what_was_typed(app: FastAPI, client, as_user):

@@ -94,8 +94,9 @@ def _item_page(request: Request, signed, session: Session, item_id: int, *, valu
                duplicate_refused: int | None = None, status: int = 200) -> HTMLResponse:
     row = svc.get_item(session, item_id)
     item = present(session, signed.user, [row])[0]
-    # What the registration will warn of (the main PDF's signature), shown before the clerk decides.
-    warnings = svc.signature_warnings(session, row) if item.state == "received" and item.kind == "document" else []
+    # What the registration warns of (the main PDF's signature): shown before the clerk decides, and after.
+    warnings = (svc.signature_warnings(session, row)
+                if item.state in ("received", "registered") and item.kind == "document" else [])
     return page(request, "inbox_item.html", status=status, signed=signed, nav="inbox", item=item,
                 values=values or _values_of(item), errors=errors or FormErrors(), refusal=refusal or {},
                 refusal_errors=refusal_errors or FormErrors(), duplicate_refused=duplicate_refused,
