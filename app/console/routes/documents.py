@@ -186,7 +186,9 @@ def _document_page(request: Request, signed, session: Session, reader: Reader, d
     return page(request, "document.html", status=status, signed=signed, nav="documents", doc=shown,
                 files=files_shown, slip=slip, events=events, units=units, people=people,
                 errors=errors or FormErrors(), open_action=open_action, values=values or {},
-                registered=request.query_params.get("registered") == "1", tz=settings.tz)
+                registered=request.query_params.get("registered") == "1", tz=settings.tz,
+                # an inbox registration's warnings (signature.main_unsigned, …): codes only, shown by label
+                warnings=[w for w in request.query_params.getlist("warning") if w.startswith("signature.")][:6])
 
 
 def _people_for(session: Session, user, actions: list[str]) -> dict[str, list]:

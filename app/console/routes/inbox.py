@@ -1,0 +1,174 @@
+"""The electronic inbox: edXML documents waiting for the clerk, each item's page, registering and refusing it.
+
+Each page calls the services the API's exchange operations call (app.services.exchange:
+inbox_query, get_item, probable_duplicates, register, signature_warnings, refuse), for clerks only
+as the API's are; an item that does not exist is the same 404 page as a missing document.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.console.deps import DB
+from app.console.forms import FormErrors, body_of, from_error, validate
+from app.console.pages import day, page
+from app.console.routing import PageRoute
+from app.console.session import Signed, SignedForm, settings_of
+from app.errors import AppError, DuplicateDocument, Forbidden
+from app.i18n import msg
+from app.models import ExchangeMessage
+from app.models.base import utcnow
+from app.schemas.exchange import InboxItemOut, InboxRegister, Refusal
+from app.services import exchange as svc
+from app.services import signatures
+from app.services.organisation import list_registers
+from app.services.presenters import signature_fields
+from app.workflow.vocabulary import Confidentiality, Role, Urgency
+
+router = APIRouter(prefix="/console", route_class=PageRoute, include_in_schema=False)
+
+PAGE_SIZE = 25
+InboxIdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+STATES = ("received", "registered", "refused", "superseded", "accepted", "rejected")
+REGISTER_FIELDS = tuple(name for name in InboxRegister.model_fields if name != "allow_duplicate")
+
+
+def _require_clerk(signed) -> None:
+    """The API's inbox operations are for clerks (app.api.deps.ClerkUser): the same refusal."""
+    if Role.clerk not in signed.user.roles:
+        raise Forbidden(msg("this needs one of the roles: {roles}", roles="clerk"), code="auth.role")
+
+
+_ITEM_FIELDS = [name for name in InboxItemOut.model_fields if name not in ("attachments", "duplicate_of")]
+_ATTACHMENT_FIELDS = ["id", "filename", "content_type", "declared_type", "size", "sha256", "unpacked_from"]
+
+
+def present(session: Session, user, items: list[ExchangeMessage]) -> list[InboxItemOut]:
+    """The items as the API's inbox shows them: the probable duplicate the clerk may see, each
+    attachment's signatures as last verified (the same services and presenter)."""
+    duplicates = svc.probable_duplicates(session=session, user=user, items=items)
+    checks = signatures.results_for(session, [a.sha256 for item in items for a in item.attachments])
+    return [InboxItemOut.model_validate({
+        **{name: getattr(item, name) for name in _ITEM_FIELDS},
+        "duplicate_of": duplicates.get(item.id),
+        "attachments": [{**{name: getattr(a, name) for name in _ATTACHMENT_FIELDS},
+                         **signature_fields(a.content_type, checks.get(a.sha256))} for a in item.attachments],
+    }) for item in items]
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(request: Request, signed: Signed, session: DB,
+          state: Annotated[str, Query(max_length=20)] = "received",
+          q: Annotated[str, Query(max_length=200)] = "",
+          offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> HTMLResponse:
+    """What came in electronically, newest first; by default what waits for the clerk (``received``)."""
+    _require_clerk(signed)
+    chosen = state if state in STATES else None
+    query = svc.inbox_query(state=chosen, q=q.strip() or None)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = list(session.scalars(query.limit(PAGE_SIZE).offset(offset)))
+    given = {k: v for k, v in (("state", chosen or "all"), ("q", q.strip())) if v}
+    return page(request, "inbox.html", signed=signed, nav="inbox", items=present(session, signed.user, items),
+                total=total, offset=offset, limit=PAGE_SIZE, state=chosen or "all", q=q.strip(), states=STATES,
+                query=urlencode(given), tz=settings_of(request).tz)
+
+
+def _values_of(item: InboxItemOut) -> dict:
+    """The register form prefilled from the message, as the registration would take it."""
+    return {"register_code": "main", "symbol": item.symbol or "", "issuer": item.issuer or "",
+            "document_date": day(item.document_date) if item.document_date else "",
+            "summary": item.summary or "", "urgency": item.urgency.value, "confidentiality": "normal",
+            "due_date": day(item.due_date) if item.due_date else "",
+            "page_count": str(item.page_count or ""), "signer_name": item.signer_name or "",
+            "signer_position": item.signer_position or "", "notes": ""}
+
+
+def _item_page(request: Request, signed, session: Session, item_id: int, *, values: dict | None = None,
+               errors: FormErrors | None = None, refusal: dict | None = None, refusal_errors: FormErrors | None = None,
+               duplicate_refused: int | None = None, status: int = 200) -> HTMLResponse:
+    row = svc.get_item(session, item_id)
+    item = present(session, signed.user, [row])[0]
+    # What the registration warns of (the main PDF's signature): shown before the clerk decides, and after.
+    warnings = (svc.signature_warnings(session, row)
+                if item.state in ("received", "registered") and item.kind == "document" else [])
+    return page(request, "inbox_item.html", status=status, signed=signed, nav="inbox", item=item,
+                values=values or _values_of(item), errors=errors or FormErrors(), refusal=refusal or {},
+                refusal_errors=refusal_errors or FormErrors(), duplicate_refused=duplicate_refused,
+                signature_warnings=warnings, registers=list_registers(session=session), urgencies=list(Urgency),
+                confidentialities=list(Confidentiality), fields=REGISTER_FIELDS,
+                refused=request.query_params.get("refused") == "1", tz=settings_of(request).tz)
+
+
+@router.get("/inbox/{item_id}", response_class=HTMLResponse)
+def inbox_item(request: Request, item_id: InboxIdPath, signed: Signed, session: DB) -> HTMLResponse:
+    _require_clerk(signed)
+    return _item_page(request, signed, session, item_id)
+
+
+@router.post("/inbox/{item_id}/register", response_class=HTMLResponse)
+def register(request: Request, item_id: InboxIdPath, signed_form: SignedForm, session: DB) -> Response:
+    """The API's inbox registration (app.services.exchange.register) with the fields the clerk
+    changed; then the document's page. The registration's warnings (the main PDF not validly
+    signed) go along on the address, ``warning=<code>``."""
+    signed, form = signed_form
+    _require_clerk(signed)
+    values = {name: str(form.get(name) or "") for name in REGISTER_FIELDS}
+    values["allow_duplicate"] = "allow_duplicate" in form
+    body = body_of({k: v for k, v in form.items() if k in REGISTER_FIELDS})
+    if form.get("allow_duplicate"):
+        body["allow_duplicate"] = True
+    data, errors = validate(InboxRegister, body)
+    if data is None:
+        return _item_page(request, signed, session, item_id, values=values, errors=errors, status=422)
+    settings = settings_of(request)
+    try:
+        item, document = svc.register(session=session, actor=signed.user, item_id=item_id,
+                                      overrides=data.model_dump(exclude_unset=True), now=utcnow(), tz=settings.tz)
+        session.commit()
+    except DuplicateDocument as error:
+        session.rollback()
+        return _item_page(request, signed, session, item_id, values=values, status=409,
+                          errors=FormErrors(general=[msg("this document is already registered; tick "
+                                                         "\"register it again\" to register a second copy")]),
+                          duplicate_refused=error.extra.get("duplicate_of"))
+    except AppError as error:
+        session.rollback()
+        if error.status in (403, 404) or error.status >= 500:
+            raise
+        return _item_page(request, signed, session, item_id, values=values, errors=from_error(error),
+                          status=error.status)
+    warnings = svc.signature_warnings(session, item)
+    query = urlencode([("registered", "1"), *(("warning", w["code"]) for w in warnings)])
+    return RedirectResponse(f"/console/documents/{document.id}?{query}", status_code=303)
+
+
+@router.post("/inbox/{item_id}/refuse", response_class=HTMLResponse)
+def refuse(request: Request, item_id: InboxIdPath, signed_form: SignedForm, session: DB) -> Response:
+    """Return the document to its sender with the reason (status 02), as the API's refuse does."""
+    signed, form = signed_form
+    _require_clerk(signed)
+    refusal = {"reason": str(form.get("reason") or "")}
+    data, errors = validate(Refusal, body_of({"reason": refusal["reason"]}))
+    if data is None:
+        return _item_page(request, signed, session, item_id, refusal=refusal, refusal_errors=errors, status=422)
+    settings = settings_of(request)
+    try:
+        svc.refuse(session=session, actor=signed.user, item_id=item_id, reason=data.reason, now=utcnow(),
+                   tz=settings.tz)
+        session.commit()
+    except AppError as error:
+        session.rollback()
+        if error.status in (403, 404) or error.status >= 500:
+            raise
+        return _item_page(request, signed, session, item_id, refusal=refusal, refusal_errors=from_error(error),
+                          status=error.status)
+    return RedirectResponse(f"/console/inbox/{item_id}?refused=1", status_code=303)
+
+
+__all__ = ["router"]
