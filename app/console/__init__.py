@@ -16,8 +16,8 @@ STATIC = Path(__file__).with_name("static")
 
 
 def install(app: FastAPI) -> None:
-    from app.console.routes import auth, documents
+    from app.console.routes import audit, auth, documents
 
-    for module in (auth, documents):
+    for module in (auth, documents, audit):
         app.include_router(module.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
