@@ -83,7 +83,10 @@ def test_audit_page_draws_the_apis_figures(app: FastAPI, client: TestClient, as_
     overdue = figure(html, "overdue")
     assert table_of(overdue) == {unit_label(r["key"]): raw(r["overdue"]) for r in by_unit}
     assert table_of(overdue)["Trung tâm Thông tin (TTĐ)"] == "1.0"
-    assert len(bars_of(overdue)) == sum(1 for r in by_unit if r["overdue"] > 0) == 2
+    # one bar per unit, in the API's order, as long as its count (VP 1, TTĐ 1, the undirected none)
+    axis_end = charts.nice_ceiling(max(r["overdue"] for r in by_unit))
+    assert bars_of(overdue) == [pytest.approx(r["overdue"] / axis_end * charts.PLOT_WIDTH) for r in by_unit]
+    assert sum(1 for width in bars_of(overdue) if width > 0) == 2
 
 
 def test_audit_page_defaults_to_this_year_and_says_what_it_shows(app: FastAPI, client: TestClient, as_user,
@@ -93,11 +96,12 @@ def test_audit_page_defaults_to_this_year_and_says_what_it_shows(app: FastAPI, c
     assert answer.status_code == 200
     default = client.get("/api/v1/audit/processing-times", headers=as_user("auditor"))
     period = default.json()["period"]
-    assert f'value="{period["date_from"]}"' in answer.text and f'value="{period["date_to"]}"' in answer.text
-    assert period["date_from"].endswith("-01-01")
+    assert f'value="{period["from"]}"' in answer.text and f'value="{period["to"]}"' in answer.text
+    assert period["from"].endswith("-01-01")
     assert answer.headers["content-security-policy"].startswith("default-src 'self'")
     assert " style=" not in answer.text  # the CSP refuses inline styles
-    english = browser.get(f"/console/audit?{QUERY}", cookies={"congvan_lang": "en"})
+    assert browser.get("/console/language/en?next=/console/audit").status_code == 303
+    english = browser.get(f"/console/audit?{QUERY}")
     assert "Processing time per unit" in english.text and "not directed to a unit yet" in english.text
 
 
@@ -201,10 +205,12 @@ def test_chart_escapes_labels_and_texts() -> None:
 def test_chart_bar_lengths_are_proportional() -> None:
     html = draw([("A", 1.0), ("B", 2.0), ("C", 4.0)])
     widths = bars_of(html)
-    assert widths == [pytest.approx(charts.PLOT_WIDTH / 4), pytest.approx(charts.PLOT_WIDTH / 2),
-                      pytest.approx(charts.PLOT_WIDTH)]  # the axis ends at 4 (nice_ceiling)
+    # the axis ends at 5 (nice_ceiling: 1, 2, 2.5, 5 × 10^k)
+    assert widths == [pytest.approx(charts.PLOT_WIDTH * v / 5) for v in (1, 2, 4)]
     assert widths[1] == pytest.approx(2 * widths[0]) and widths[2] == pytest.approx(4 * widths[0])
     assert table_of(html) == {"A": "1.0", "B": "2.0", "C": "4.0"}
+    assert bars_of(draw([("A", 5.0), ("B", 2.5)])) == [pytest.approx(charts.PLOT_WIDTH),
+                                                        pytest.approx(charts.PLOT_WIDTH / 2)]
     fixed = bars_of(draw([("rate", 0.25)], axis_max=1))
     assert fixed == [pytest.approx(charts.PLOT_WIDTH / 4)]
 
