@@ -54,7 +54,8 @@ def raw(value) -> str:
     return "" if value is None else repr(float(value))
 
 
-def test_audit_page_draws_the_apis_figures(app: FastAPI, client: TestClient, as_user, fixture_documents) -> None:
+@pytest.mark.usefixtures("fixture_documents")
+def test_audit_page_draws_the_apis_figures(app: FastAPI, client: TestClient, as_user) -> None:
     by_unit = api(client, as_user, "processing-times", group_by="unit")["rows"]
     by_month = api(client, as_user, "processing-times", group_by="month")["rows"]
     assert {r["key"] for r in by_unit} == {"VP", "TTĐ", "(chưa giao)"}  # the fixture is what we think
@@ -89,8 +90,8 @@ def test_audit_page_draws_the_apis_figures(app: FastAPI, client: TestClient, as_
     assert sum(1 for width in bars_of(overdue) if width > 0) == 2
 
 
-def test_audit_page_defaults_to_this_year_and_says_what_it_shows(app: FastAPI, client: TestClient, as_user,
-                                                               fixture_documents) -> None:
+@pytest.mark.usefixtures("fixture_documents")
+def test_audit_page_defaults_to_this_year_and_says_what_it_shows(app: FastAPI, client: TestClient, as_user) -> None:
     browser = sign_in(app, "auditor")
     answer = browser.get("/console/audit")
     assert answer.status_code == 200
@@ -134,7 +135,8 @@ def test_register_book_page_links_the_period(app: FastAPI) -> None:
     assert sign_in(app, "specialist").get("/console/register-book").status_code == 403
 
 
-def test_register_book_csv_is_the_apis(app: FastAPI, client: TestClient, as_user, fixture_documents) -> None:
+@pytest.mark.usefixtures("fixture_documents")
+def test_register_book_csv_is_the_apis(app: FastAPI, client: TestClient, as_user) -> None:
     mine = sign_in(app, "clerk").get(f"/console/register-book.csv?{QUERY}")
     theirs = client.get("/api/v1/audit/register-book.csv", params=PERIOD, headers=as_user("clerk"))
     assert mine.status_code == theirs.status_code == 200
@@ -148,7 +150,8 @@ def test_register_book_csv_is_the_apis(app: FastAPI, client: TestClient, as_user
     assert len(rows) == 1 + 12 and rows[1][:4] == ["2026-04-24", "1", "Sở Nội vụ", "1/BC-AUD"]
 
 
-def test_register_book_xlsx_is_the_apis(app: FastAPI, client: TestClient, as_user, fixture_documents) -> None:
+@pytest.mark.usefixtures("fixture_documents")
+def test_register_book_xlsx_is_the_apis(app: FastAPI, client: TestClient, as_user) -> None:
     from openpyxl import load_workbook
 
     mine = sign_in(app, "clerk").get(f"/console/register-book.xlsx?{QUERY}")
@@ -205,11 +208,11 @@ def test_chart_escapes_labels_and_texts() -> None:
 def test_chart_bar_lengths_are_proportional() -> None:
     html = draw([("A", 1.0), ("B", 2.0), ("C", 4.0)])
     widths = bars_of(html)
-    # the axis ends at 5 (nice_ceiling: 1, 2, 2.5, 5 × 10^k)
-    assert widths == [pytest.approx(charts.PLOT_WIDTH * v / 5) for v in (1, 2, 4)]
+    # the axis ends at 4 (nice_ceiling: 1, 2, 4, 6, 8 × 10^k): the largest bar fills the plot
+    assert widths == [pytest.approx(charts.PLOT_WIDTH * v / 4) for v in (1, 2, 4)]
     assert widths[1] == pytest.approx(2 * widths[0]) and widths[2] == pytest.approx(4 * widths[0])
     assert table_of(html) == {"A": "1.0", "B": "2.0", "C": "4.0"}
-    assert bars_of(draw([("A", 5.0), ("B", 2.5)])) == [pytest.approx(charts.PLOT_WIDTH),
+    assert bars_of(draw([("A", 5.0), ("B", 3.0)])) == [pytest.approx(charts.PLOT_WIDTH * 5 / 6, abs=0.01),
                                                         pytest.approx(charts.PLOT_WIDTH / 2)]
     fixed = bars_of(draw([("rate", 0.25)], axis_max=1))
     assert fixed == [pytest.approx(charts.PLOT_WIDTH / 4)]
@@ -235,4 +238,5 @@ def test_chart_long_labels_are_shortened_in_the_drawing_only() -> None:
 
 
 def test_nice_ceiling() -> None:
-    assert [charts.nice_ceiling(v) for v in (0, 0.7, 1, 3.2, 12, 2400)] == [1.0, 1.0, 1.0, 5.0, 20.0, 2500.0]
+    assert [charts.nice_ceiling(v) for v in (0, 0.7, 1, 3.2, 5, 12, 2400, 9000)] == \
+        [1.0, 0.8, 1.0, 4.0, 6.0, 20.0, 4000.0, 10000.0]

@@ -54,11 +54,12 @@ class Bar:
 
 
 def nice_ceiling(value: float) -> float:
-    """The axis' end: the smallest of 1, 2, 2.5, 5 × 10^k not below ``value`` (1 for nothing)."""
+    """The axis' end: the smallest of 1, 2, 4, 6, 8 × 10^k not below ``value`` (1 for nothing), so
+    that its four ticks fall on round figures."""
     if not value or value <= 0 or not math.isfinite(value):
         return 1.0
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 4, 6, 8, 10):
         if step * power >= value * (1 - 1e-12):
             return float(step * power)
     return float(10 * power)  # pragma: no cover - the loop ends at 10
