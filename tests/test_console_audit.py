@@ -89,6 +89,13 @@ def test_audit_page_draws_the_apis_figures(app: FastAPI, client: TestClient, as_
     assert bars_of(overdue) == [pytest.approx(r["overdue"] / axis_end * charts.PLOT_WIDTH) for r in by_unit]
     assert sum(1 for width in bars_of(overdue) if width > 0) == 2
 
+    # beneath it, what is still past its deadline today: the API's overdue rows, one line each
+    still = api(client, as_user, "overdue")["rows"]
+    assert {r["kind"] for r in still} == {"document", "assignment"}  # D2 and TTĐ's assignment of it
+    lines = re.findall(r'<tr data-document-id="(\d+)" data-kind="(\w+)">.*?<td data-label="[^"]*">(\d+)</td>\s*</tr>',
+                       html, re.S)
+    assert lines == [(str(r["document_id"]), r["kind"], str(r["working_days_overdue"])) for r in still]
+
 
 @pytest.mark.usefixtures("fixture_documents")
 def test_audit_page_defaults_to_this_year_and_says_what_it_shows(app: FastAPI, client: TestClient, as_user) -> None:

@@ -27,7 +27,7 @@ from app.console.session import ConsoleSession, Signed, settings_of
 from app.errors import Forbidden, ValidationFailed
 from app.i18n import msg, render
 from app.schemas.common import CleanText, InputDate
-from app.services.audit import figures, register_book
+from app.services.audit import figures, register_book, timeline
 from app.services.audit.scope import AUDIT_READERS, REGISTER_BOOK_READERS, AuditPeriod, requested_period
 from app.services.calendar import load_calendar
 from app.services.organisation import list_units
@@ -92,18 +92,23 @@ def audit(request: Request, signed: Signed, session: DB) -> HTMLResponse:
     given, period, errors = _period(request, reader)
     by_unit: list[figures.ProcessingTimeRow] = []
     by_month: list[figures.ProcessingTimeRow] = []
+    overdue_now: list[timeline.OverdueRow] = []
     if period is not None:
         calendar = load_calendar(session=session)
         for group_by, rows in (("unit", by_unit), ("month", by_month)):
             rows += figures.processing_times(session=session, user=signed.user, period=period, group_by=group_by,
                                              calendar=calendar, today=reader.today, tz=reader.settings.tz)
+        # the API's ``overdue`` as of today: the items behind the third chart that are still open
+        overdue_now = timeline.overdue(session=session, user=signed.user, period=period, as_of=reader.today,
+                                       today=reader.today, calendar=calendar, tz=reader.settings.tz)
     lang = language(request)
     label = _unit_labels(session, lang)
     return page(request, "audit.html", status=422 if errors else 200, signed=signed, nav="audit", given=given,
                 period=period, errors=errors, bar_chart=charts.bar_chart,
                 unit_days=[(label(r.key), r.median_working_days) for r in by_unit],
                 month_rates=[(_month(r.key), r.on_time_rate) for r in by_month],
-                unit_overdue=[(label(r.key), r.overdue) for r in by_unit],
+                unit_overdue=[(label(r.key), r.overdue) for r in by_unit], overdue_now=overdue_now,
+                unit_label=label, today=reader.today,
                 days=charts.number(lang), percent=charts.percent(lang), count=charts.number(lang, 0))
 
 
