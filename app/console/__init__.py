@@ -16,9 +16,9 @@ STATIC = Path(__file__).with_name("static")
 
 
 def install(app: FastAPI) -> None:
-    from app.console.routes import auth, documents, fallback, follow_up, inbox
+    from app.console.routes import audit, auth, documents, fallback, follow_up, inbox
 
-    for module in (auth, documents, inbox, follow_up):
+    for module in (auth, documents, inbox, follow_up, audit):
         app.include_router(module.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     app.include_router(fallback.router)  # last: after every page and the static files

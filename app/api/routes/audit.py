@@ -30,7 +30,7 @@ from app.models import User
 from app.schemas import audit as schemas
 from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, CleanText, InputDate, InputDatetime, Page
 from app.services.audit import figures, register_book, timeline
-from app.services.audit.scope import AuditPeriod
+from app.services.audit.scope import AUDIT_READERS, REGISTER_BOOK_READERS, AuditPeriod, requested_period
 from app.services import security_log
 from app.services.calendar import load_calendar
 from app.services.documents import local_day_bounds
@@ -40,7 +40,7 @@ from app.i18n import msg
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=error_responses(401, 403, 422))
 
-AuditReader = Annotated[User, Depends(require_roles(Role.auditor, Role.leader, Role.admin))]
+AuditReader = Annotated[User, Depends(require_roles(*AUDIT_READERS))]
 # ``?format=csv`` on a JSON operation: kept working for the clients written against it, left out of
 # the OpenAPI document (deprecated). An operation answers one media type there, so that a generated
 # client's function parses what it gets: each figure's CSV is an operation of its own (``….csv``).
@@ -55,12 +55,8 @@ def audit_period(
     date_to: Annotated[InputDate | None, Query(alias="to", description="Last arrival date (default: today)")] = None,
     register_code: Annotated[CleanText | None, Query(max_length=32)] = None,
 ) -> AuditPeriod:
-    today = now.astimezone(settings.tz).date()
-    start = date_from or date(today.year, 1, 1)
-    end = date_to or today
-    if end < start:
-        raise ValidationFailed("to", msg("must not be before 'from'"), code="period.reversed")
-    return AuditPeriod(start, end, register_code)
+    return requested_period(today=now.astimezone(settings.tz).date(), date_from=date_from, date_to=date_to,
+                            register_code=register_code)
 
 
 Period = Annotated[AuditPeriod, Depends(audit_period)]
@@ -210,14 +206,14 @@ def document_as_of(
 
 
 
-RegisterReader = Annotated[User, Depends(require_roles(Role.auditor, Role.leader, Role.admin, Role.clerk))]
+RegisterReader = Annotated[User, Depends(require_roles(*REGISTER_BOOK_READERS))]
 REGISTER_BOOK_DOC = """The incoming register (sổ đăng ký văn bản đến) for a period in Decree 30's columns: arrival
     date, số đến, issuer, number and symbol, document date, type and summary, receiving units, date handed
     over, receipt signature (blank, for the printed book), notes. Clerks may print it too."""
 
 
 def _register_book_name(period: AuditPeriod) -> str:
-    return f"so-den-{period.register_code or 'tat-ca'}-{period.date_from}-{period.date_to}"
+    return register_book.book_name(period)
 
 
 def _register_book_csv(user: User, session: Session, settings: Settings, period: AuditPeriod) -> Response:
@@ -234,8 +230,7 @@ def _register_book_csv(user: User, session: Session, settings: Settings, period:
 def _register_book_xlsx(user: User, session: Session, settings: Settings, period: AuditPeriod) -> Response:
     lines = register_book.register_book(session=session, user=user, period=period, tz=settings.tz)
     session.close()
-    title = f"SỔ ĐĂNG KÝ VĂN BẢN ĐẾN — từ {period.date_from:%d/%m/%Y} đến {period.date_to:%d/%m/%Y}"
-    return XLSXResponse(register_book.register_book_xlsx(lines, title),
+    return XLSXResponse(register_book.register_book_xlsx(lines, register_book.book_title(period)),
                         headers={"Content-Disposition": attachment_disposition(f"{_register_book_name(period)}.xlsx")})
 
 

@@ -38,6 +38,16 @@ COLUMNS = [
 RECEIVER_SEPARATOR = "; "
 
 
+def book_name(period: AuditPeriod) -> str:
+    """The downloads' file name, without its extension."""
+    return f"so-den-{period.register_code or 'tat-ca'}-{period.date_from}-{period.date_to}"
+
+
+def book_title(period: AuditPeriod) -> str:
+    """The workbook's title line."""
+    return f"SỔ ĐĂNG KÝ VĂN BẢN ĐẾN — từ {period.date_from:%d/%m/%Y} đến {period.date_to:%d/%m/%Y}"
+
+
 class RegisterLine(NamedTuple):
     """One line of the book, its cells in the book's column order."""
 

@@ -10,9 +10,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.errors import ValidationFailed
+from app.i18n import msg
 from app.models import DocumentEvent, IncomingDocument, Register, User
 from app.services.access import visible_documents
 from app.workflow.vocabulary import Confidentiality, Role
+
+# Who may read the audit figures, and the register book (clerks print it too): the API's audit
+# operations and the console's pages check these same sets.
+AUDIT_READERS = frozenset({Role.auditor, Role.leader, Role.admin})
+REGISTER_BOOK_READERS = AUDIT_READERS | {Role.clerk}
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,17 @@ class AuditPeriod:
         start = datetime.combine(self.date_from, time.min, tzinfo=tz)
         end = datetime.combine(self.date_to + timedelta(days=1), time.min, tzinfo=tz)
         return start, end
+
+
+def requested_period(*, today: date, date_from: date | None = None, date_to: date | None = None,
+                     register_code: str | None = None) -> AuditPeriod:
+    """The period a request names: from 1 January of this year to today unless given; ``to``
+    before ``from`` is refused."""
+    start = date_from or date(today.year, 1, 1)
+    end = date_to or today
+    if end < start:
+        raise ValidationFailed("to", msg("must not be before 'from'"), code="period.reversed")
+    return AuditPeriod(start, end, register_code)
 
 
 def audit_scope(user: User) -> ColumnElement[bool]:
