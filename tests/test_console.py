@@ -323,3 +323,19 @@ def test_a_direction_without_a_lead_is_refused_on_its_form(app: FastAPI) -> None
     assert "chủ trì" in answer.text  # the rule's own message (app.workflow.requirements), in Vietnamese
     nothing = act(office, document_id, action="direct")  # no unit at all
     assert nothing.status_code == 422
+
+
+@pytest.mark.parametrize(("username", "offered"), [
+    ("clerk", {"/console/documents/new", "/console/inbox", "/console/register-book"}),
+    ("leader", {"/console/register-book", "/console/audit"}),
+    ("auditor", {"/console/register-book", "/console/audit"}),
+    ("specialist", set()),
+])
+def test_the_menu_offers_the_screens_the_role_checks_let_through(app: FastAPI, username: str, offered: set) -> None:
+    browser = sign_in(app, username)
+    header = browser.get("/console/").text.split("<main", 1)[0]
+    screens = {"/console/documents/new", "/console/inbox", "/console/register-book", "/console/audit"}
+    shown = {path for path in screens if f'href="{path}"' in header}
+    assert shown == offered
+    for path in screens:  # and each one offered opens, each one not offered is a 403 page
+        assert browser.get(path).status_code == (200 if path in offered else 403), path

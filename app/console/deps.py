@@ -11,8 +11,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.models.base import utcnow
 from app.models import User
+from app.models.base import utcnow
 from app.services.workflow import Identity, identities_for
 
 READ_METHODS = frozenset({"GET", "HEAD"})

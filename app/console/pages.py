@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from app.console.session import menu_for
 from app.i18n import LANGUAGES, Message, Text, negotiate, render
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -72,6 +73,8 @@ def page(request: Request, template: str, *, status: int = 200, headers: dict[st
          **context: Any) -> HTMLResponse:
     """``template`` rendered for ``request``'s reader, with the console's security headers."""
     lang = language(request)
+    if context.get("signed") is not None and "menu" not in context:
+        context["menu"] = menu_for(context["signed"])
     body = environment.get_template(template).render(
         request=request, lang=lang, _=translator(lang), shown=lambda value: _shown(value, lang),
         day=day, moment=moment, **context,

@@ -30,6 +30,10 @@ from app.i18n import msg
 from app.models import User
 from app.security import TokenClaims, read_token_claims
 from app.services.accounts import user_for_token
+from app.services.audit.scope import AUDIT_READERS, REGISTER_BOOK_READERS
+from app.workflow.vocabulary import Role
+
+CLERKS = frozenset({Role.clerk})  # the API's ClerkUser: registering, the inbox
 
 SESSION_COOKIE = "congvan_session"
 LOGIN_NONCE_COOKIE = "congvan_login"
@@ -119,3 +123,18 @@ SignedForm = Annotated[tuple[ConsoleSession, FormData], Depends(signed_form)]
 
 __all__ = ["AppError", "ConsoleSession", "LoginRequired", "Signed", "SignedForm", "current_session",
            "cookie_flags", "csrf_for", "login_csrf", "new_login_nonce", "require_csrf", "settings_of"]
+
+
+# --- Who may open a screen: the API's role checks, one place for the console's routes and its menu.
+
+def require_roles(signed: ConsoleSession, roles: frozenset) -> None:
+    """The API's role check (app.api.deps.require_roles): the same refusal, the same code."""
+    if not signed.user.roles & roles:
+        raise Forbidden(msg("this needs one of the roles: {roles}", roles=", ".join(sorted(roles))), code="auth.role")
+
+
+def menu_for(signed: ConsoleSession) -> dict[str, bool]:
+    """Which screens the header offers: those whose role check the reader passes."""
+    roles = signed.user.roles
+    return {"register": bool(roles & CLERKS), "inbox": bool(roles & CLERKS),
+            "register_book": bool(roles & REGISTER_BOOK_READERS), "audit": bool(roles & AUDIT_READERS)}

@@ -23,8 +23,8 @@ from app.console.deps import DB, Reader, reader_for
 from app.console.forms import FormErrors, body_of, from_error, validate
 from app.console.pages import language, page
 from app.console.routing import PageRoute
-from app.console.session import ConsoleSession, Signed, settings_of
-from app.errors import Forbidden, ValidationFailed
+from app.console.session import ConsoleSession, Signed, require_roles, settings_of
+from app.errors import ValidationFailed
 from app.i18n import msg, render
 from app.schemas.common import CleanText, InputDate
 from app.services.audit import figures, register_book, timeline
@@ -49,10 +49,7 @@ class PeriodQuery(BaseModel):
 PERIOD_NAMES = ("from", "to", "register_code")
 
 
-def _require(signed: ConsoleSession, roles: frozenset) -> None:
-    """The API's role check (app.api.deps.require_roles): the same refusal, the same code."""
-    if not signed.user.roles & roles:
-        raise Forbidden(msg("this needs one of the roles: {roles}", roles=", ".join(sorted(roles))), code="auth.role")
+_require = require_roles
 
 
 def _period(request: Request, reader: Reader) -> tuple[dict[str, str], AuditPeriod | None, FormErrors]:

@@ -12,7 +12,13 @@ from app.console.deps import DB
 from app.console.pages import LANGUAGE_COOKIE, page
 from app.console.routing import PageRoute
 from app.console.session import (
-    LOGIN_NONCE_COOKIE, SESSION_COOKIE, SignedForm, cookie_flags, login_csrf, new_login_nonce, require_csrf,
+    LOGIN_NONCE_COOKIE,
+    SESSION_COOKIE,
+    SignedForm,
+    cookie_flags,
+    login_csrf,
+    new_login_nonce,
+    require_csrf,
     settings_of,
 )
 from app.errors import NotAuthenticated, TooManyRequests

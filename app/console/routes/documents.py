@@ -18,9 +18,9 @@ from app.console.deps import DB, Reader, reader_for
 from app.console.forms import FormErrors, body_of, from_error, iso_date, validate
 from app.console.pages import page
 from app.console.routing import PageRoute
-from app.console.session import Signed, SignedForm, settings_of
+from app.console.session import CLERKS, Signed, SignedForm, require_roles, settings_of
 from app.content import content_disposition, served_type
-from app.errors import AppError, DuplicateDocument, Forbidden, PreconditionFailed
+from app.errors import AppError, DuplicateDocument, PreconditionFailed
 from app.i18n import msg
 from app.models import IncomingDocument
 from app.models.base import utcnow
@@ -104,8 +104,7 @@ def _register_page(request: Request, signed, session: Session, *, values: dict, 
 
 
 def _require_clerk(signed) -> None:
-    if Role.clerk not in signed.user.roles:
-        raise Forbidden(msg("this needs one of the roles: {roles}", roles="clerk"), code="auth.role")
+    require_roles(signed, CLERKS)
 
 
 @router.get("/documents/new", response_class=HTMLResponse)

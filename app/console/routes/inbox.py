@@ -19,8 +19,8 @@ from app.console.deps import DB
 from app.console.forms import FormErrors, body_of, from_error, validate
 from app.console.pages import day, page
 from app.console.routing import PageRoute
-from app.console.session import Signed, SignedForm, settings_of
-from app.errors import AppError, DuplicateDocument, Forbidden
+from app.console.session import CLERKS, Signed, SignedForm, require_roles, settings_of
+from app.errors import AppError, DuplicateDocument
 from app.i18n import msg
 from app.models import ExchangeMessage
 from app.models.base import utcnow
@@ -29,7 +29,7 @@ from app.services import exchange as svc
 from app.services import signatures
 from app.services.organisation import list_registers
 from app.services.presenters import signature_fields
-from app.workflow.vocabulary import Confidentiality, Role, Urgency
+from app.workflow.vocabulary import Confidentiality, Urgency
 
 router = APIRouter(prefix="/console", route_class=PageRoute, include_in_schema=False)
 
@@ -40,9 +40,7 @@ REGISTER_FIELDS = tuple(name for name in InboxRegister.model_fields if name != "
 
 
 def _require_clerk(signed) -> None:
-    """The API's inbox operations are for clerks (app.api.deps.ClerkUser): the same refusal."""
-    if Role.clerk not in signed.user.roles:
-        raise Forbidden(msg("this needs one of the roles: {roles}", roles="clerk"), code="auth.role")
+    require_roles(signed, CLERKS)
 
 
 _ITEM_FIELDS = [name for name in InboxItemOut.model_fields if name not in ("attachments", "duplicate_of")]
