@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, literal, select
 
-from app.api.tabular import _csv_blocks, _line_blocks
+from app.tables import csv_blocks, csv_line_blocks
 from app.db import make_sessionmaker
 from app.models import Assignment, DocumentEvent, IncomingDocument
 from app.services import deadline_marks
@@ -89,8 +89,8 @@ def test_register_book_in_the_database_equals_python(session, generated):
         written = register_book.register_book_csv_lines(session=session, user=user, period=generated.period,
                                                         tz=checks.HCM)
         assert written is not None
-        by_database = b"".join(_line_blocks(register_book.COLUMNS, written))
-        by_python = b"".join(_csv_blocks(register_book.COLUMNS, lines[1]))
+        by_database = b"".join(csv_line_blocks(register_book.COLUMNS, written))
+        by_python = b"".join(csv_blocks(register_book.COLUMNS, lines[1]))
         assert by_database == by_python
 
 

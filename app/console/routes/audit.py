@@ -7,11 +7,7 @@ readers (scope.AUDIT_READERS, scope.REGISTER_BOOK_READERS). The page only draws 
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
@@ -31,7 +27,7 @@ from app.services.audit import figures, register_book, timeline
 from app.services.audit.scope import AUDIT_READERS, REGISTER_BOOK_READERS, AuditPeriod, requested_period
 from app.services.calendar import load_calendar
 from app.services.organisation import list_units
-from app.text import inert
+from app.tables import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, attachment_disposition, csv_blocks, csv_line_blocks
 
 router = APIRouter(prefix="/console", route_class=PageRoute, include_in_schema=False)
 
@@ -139,8 +135,6 @@ def register_book_page(request: Request, signed: Signed, session: DB) -> HTMLRes
 
 
 DOWNLOAD_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _download_period(request: Request, signed: ConsoleSession, session: Session) -> AuditPeriod:
@@ -152,14 +146,6 @@ def _download_period(request: Request, signed: ConsoleSession, session: Session)
     return period
 
 
-def _attachment(filename: str) -> str:
-    """``Content-Disposition`` as the API writes it (app.api.tabular.attachment_disposition)."""
-    quoted = quote(filename)
-    if quoted != filename:
-        return f"attachment; filename*=utf-8''{quoted}"
-    return f'attachment; filename="{filename}"'
-
-
 @router.get("/register-book.csv")
 def register_book_csv(request: Request, signed: Signed, session: DB) -> Response:
     """The book as CSV: UTF-8 with a BOM, the book's columns as header, the API's bytes."""
@@ -169,10 +155,10 @@ def register_book_csv(request: Request, signed: Signed, session: DB) -> Response
     lines = None if written is not None else register_book.register_book(
         session=session, user=signed.user, period=period, tz=tz)
     session.close()  # everything is read: free the connection before the (long) download
-    blocks = _line_blocks(register_book.COLUMNS, written) if written is not None else \
-        _csv_blocks(register_book.COLUMNS, lines or [])
+    blocks = csv_line_blocks(register_book.COLUMNS, written) if written is not None else \
+        csv_blocks(register_book.COLUMNS, lines or [])
     return StreamingResponse(blocks, media_type=CSV_MEDIA_TYPE, headers={
-        **DOWNLOAD_HEADERS, "Content-Disposition": _attachment(f"{register_book.book_name(period)}.csv")})
+        **DOWNLOAD_HEADERS, "Content-Disposition": attachment_disposition(f"{register_book.book_name(period)}.csv")})
 
 
 @router.get("/register-book.xlsx")
@@ -184,34 +170,4 @@ def register_book_xlsx(request: Request, signed: Signed, session: DB) -> Respons
     return Response(register_book.register_book_xlsx(lines, register_book.book_title(period)),
                     media_type=XLSX_MEDIA_TYPE, headers={
                         **DOWNLOAD_HEADERS,
-                        "Content-Disposition": _attachment(f"{register_book.book_name(period)}.xlsx")})
-
-
-# The CSV's bytes as the API's app.api.tabular writes them (a BOM for Excel, CRLF, formulas made
-# inert); the console may not import the API, and tests/test_console_audit.py holds both equal.
-BLOCK_LINES = 2000
-
-
-def _csv_blocks(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    block: list[Sequence[Any]] = []
-    for row in rows:
-        block.append([inert(v) for v in row])
-        if len(block) == BLOCK_LINES:
-            writer.writerows(block)
-            block.clear()
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    writer.writerows(block)
-    yield buffer.getvalue().encode("utf-8")
-
-
-def _line_blocks(header: Sequence[str], lines: Sequence[str]) -> Iterator[bytes]:
-    yield b"".join(_csv_blocks(header, ()))
-    for start in range(0, len(lines), BLOCK_LINES):
-        yield ("\r\n".join(lines[start:start + BLOCK_LINES]) + "\r\n").encode("utf-8")
-
+                        "Content-Disposition": attachment_disposition(f"{register_book.book_name(period)}.xlsx")})

@@ -165,7 +165,7 @@ _PLAIN_CELLS = (1, 8)  # the arrival number, the blank signature: never quoted
 
 
 def _csv_cell(value: ColumnElement[str]) -> ColumnElement[str]:
-    """A text cell as ``_csv_blocks`` writes it: made inert if it starts like a formula
+    """A text cell as ``app.tables.csv_blocks`` writes it: made inert if it starts like a formula
     (``app.text.inert``), then quoted if it holds a comma, a quote or a line break."""
     text = case((func.left(value, 1).in_(FORMULA_PREFIXES), func.concat("'", value)), else_=value)
     return case(
