@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from html import unescape
 
@@ -85,7 +86,7 @@ def test_audit_page_draws_the_apis_figures(app: FastAPI, client: TestClient, as_
     assert table_of(overdue) == {unit_label(r["key"]): raw(r["overdue"]) for r in by_unit}
     assert table_of(overdue)["Trung tâm Thông tin (TTĐ)"] == "1.0"
     # one bar per unit, in the API's order, as long as its count (VP 1, TTĐ 1, the undirected none)
-    axis_end = charts.nice_ceiling(max(r["overdue"] for r in by_unit))
+    axis_end = charts.TICKS * math.ceil(charts.nice_ceiling(max(r["overdue"] for r in by_unit)) / charts.TICKS)
     assert bars_of(overdue) == [pytest.approx(r["overdue"] / axis_end * charts.PLOT_WIDTH) for r in by_unit]
     assert sum(1 for width in bars_of(overdue) if width > 0) == 2
 
@@ -248,3 +249,13 @@ def test_chart_long_labels_are_shortened_in_the_drawing_only() -> None:
 def test_nice_ceiling() -> None:
     assert [charts.nice_ceiling(v) for v in (0, 0.7, 1, 3.2, 5, 12, 2400, 9000)] == \
         [1.0, 0.8, 1.0, 4.0, 6.0, 20.0, 4000.0, 10000.0]
+
+
+def test_counts_get_whole_ticks() -> None:
+    """A count axis reads 0, 1, 2, 3, 4, never 0, 0, 0, 1, 1."""
+    html = str(charts.bar_chart([("Văn phòng (VP)", 0)], chart_id="c", title="t", desc="d", axis="a",
+                                label_heading="l", value_heading="v", table_summary="s", empty="e",
+                                fmt=charts.number("vi", 0), whole=True))
+    assert re.findall(r'<text class="tick"[^>]*>([^<]*)</text>', html) == ["0", "1", "2", "3", "4"]
+    bars, end = charts.layout([("a", 6)], axis_max=None, fmt=str, missing="—", whole=True)
+    assert end == 8 and bars[0].length == 6 / 8 * charts.PLOT_WIDTH

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -281,3 +282,113 @@ def test_keyboard_only_and_every_field_labelled(browser: Any, base_url: str) -> 
             summary.click()
         assert page.locator("#action-direct").count() == 1
         assert page.evaluate(UNLABELLED) == []
+
+
+# --- The clerk's electronic inbox and the auditor's charts ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def authority(settings: Settings) -> Iterator[Any]:
+    """A CA whose root the server trusts, for a validly signed PDF."""
+    from app.signatures.trust import TrustStore
+    from tests.signature_helpers import Authority, pem
+
+    authority = Authority("Root CA kiểm thử trình duyệt")
+    added = TrustStore(settings.resolved_trust_dir).add(pem(authority.root))
+    yield authority
+    for certificate in added:
+        certificate.path.unlink(missing_ok=True)
+
+
+def test_a_clerk_registers_an_electronic_document_from_the_inbox(browser: Any, base_url: str, server: LiveServer,
+                                                                  authority) -> None:
+    import httpx
+
+    from tests.exchange_helpers import XML, document_message
+    from tests.signature_helpers import one_page_pdf, sign_pdf
+
+    # pyHanko signs through asyncio.run, and Playwright's loop runs on this thread: sign on another
+    with ThreadPoolExecutor(1) as pool:
+        signed = pool.submit(sign_pdf, one_page_pdf("Cong van dien tu"), authority.leaf("Bùi Văn Giang"),
+                             authority).result()
+    # the hub delivers it to the running server, as the national hub would
+    with httpx.Client(base_url=server.base_url, timeout=30) as hub:
+        token = hub.post("/api/v1/auth/token", data={"username": "hub", "password": PASSWORD}).json()["access_token"]
+        delivered = hub.post("/api/v1/exchange/messages", headers={"Authorization": f"Bearer {token}", **XML},
+                             content=document_message(attachments=[("CV-125.pdf", "application/pdf", signed)]))
+    assert delivered.status_code == 201, delivered.text
+    item_id = delivered.json()["id"]
+    with signed_in(browser, base_url, "clerk") as clerk:
+        page = clerk.page
+        page.goto(f"{base_url}/console/inbox")
+        page.locator(f'a[href="/console/inbox/{item_id}"]').first.click()
+        page.wait_for_url(f"{base_url}/console/inbox/{item_id}")
+        status = page.locator('[data-signature-status]').first
+        assert status.get_attribute("data-signature-status") == "valid"
+        assert status.inner_text() == "Chữ ký hợp lệ"
+        screenshot(page, "inbox-item")
+        page.locator('#register-form button[type="submit"]').click()
+        page.wait_for_url(re.compile(r".*/console/documents/\d+\?registered=1$"))
+        assert page.locator("#registered").is_visible()
+        assert re.fullmatch(r"\d+", page.locator("#arrival-number").inner_text())
+        landed = page.locator("#attachments [data-signature-status]").first
+        assert landed.get_attribute("data-signature-status") == "valid"
+        assert "Bùi Văn Giang" in page.locator("#attachments").inner_text()
+
+
+STAFF_FOR_DEMO = {"vanthu": "clerk", "chanhvp": "office_leader", "anhhong": "leader", "truongvp": "unit_leader_vp",
+                  "chuyenvien": "specialist"}
+
+
+@pytest.fixture
+def seed_year(engine, staff) -> int:
+    """The seed document of 2013 walked along its paper slip (app.services.demo's route, dated as on
+    the paper), by the test staff, then completed by the specialist on 28/08/2013."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from pydantic import TypeAdapter
+
+    from app.db import make_sessionmaker
+    from app.schemas.workflow import ActionRequest
+    from app.services import organisation as org
+    from app.services.demo import SEED_DOCUMENT, SEED_ROUTE
+    from app.services.documents import register_document
+    from app.services.workflow import apply_action
+
+    hcm, utc = ZoneInfo("Asia/Ho_Chi_Minh"), ZoneInfo("UTC")
+    adapter: TypeAdapter = TypeAdapter(ActionRequest)
+    route = [*SEED_ROUTE, ("chuyenvien", datetime(2013, 8, 28, 16, tzinfo=hcm),
+                           {"action": "complete", "comment": "Đã tổng hợp báo cáo"})]
+    with make_sessionmaker(engine)() as session:
+        user = {name: org.get_user(session=session, username=name) for name in STAFF_FOR_DEMO.values()}
+        document = register_document(session=session, actor=user["clerk"], data=SEED_DOCUMENT,
+                                     now=datetime(2013, 8, 15, 8, 40, tzinfo=hcm).astimezone(utc), tz=hcm).document
+        for username, at, body in route:
+            if body.get("to_username"):
+                body = {**body, "to_username": STAFF_FOR_DEMO[body["to_username"]]}
+            if body.get("assignee_username"):
+                body = {**body, "assignee_username": STAFF_FOR_DEMO[body["assignee_username"]]}
+            apply_action(session=session, user=user[STAFF_FOR_DEMO[username]], document_id=document.id,
+                         request=adapter.validate_python(body), now=at.astimezone(utc), tz=hcm)
+        session.commit()
+        return document.id
+
+
+def test_the_auditors_page_draws_the_seed_years_charts(browser: Any, base_url: str, seed_year: int) -> None:
+    with signed_in(browser, base_url, "auditor") as auditor:
+        page = auditor.page
+        page.goto(f"{base_url}/console/audit")
+        page.locator("#from").fill("01/01/2013")
+        page.locator("#to").fill("31/12/2013")
+        page.locator('form[action="/console/audit"] button[type="submit"]').click()
+        page.wait_for_url(re.compile(r".*/console/audit\?from=01%2F01%2F2013&to=31%2F12%2F2013$"))
+        for chart in ("processing-time", "on-time-rate", "overdue"):
+            figure = page.locator(f"figure#{chart}")
+            assert figure.locator("svg").is_visible(), chart
+        # the seed document: VP led it, resolved on 28/08/2013 within its deadline of 30/08
+        assert page.locator("figure#processing-time svg rect.bar").count() >= 1
+        assert "Văn phòng" in page.locator("figure#processing-time").inner_text()
+        assert page.locator("figure#on-time-rate svg rect.bar").count() >= 1
+        assert "08/2013" in page.locator("figure#on-time-rate").inner_text()
+        screenshot(page, "audit")

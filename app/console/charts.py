@@ -66,10 +66,13 @@ def nice_ceiling(value: float) -> float:
 
 
 def layout(data: Sequence[tuple[str, float | None]], *, axis_max: float | None, fmt: Formatter,
-           missing: str) -> tuple[list[Bar], float]:
-    """The bars and the axis' end: each bar's length is value / axis end × the plot's width."""
+           missing: str, whole: bool = False) -> tuple[list[Bar], float]:
+    """The bars and the axis' end: each bar's length is value / axis end × the plot's width. For
+    ``whole`` numbers (counts) the end is a multiple of the ticks, so that every tick is a whole number."""
     values = [v for _, v in data if v is not None]
     end = axis_max if axis_max is not None and axis_max > 0 else nice_ceiling(max(values, default=0.0))
+    if whole:
+        end = float(TICKS * math.ceil(end / TICKS))
     bars = []
     for index, (label, value) in enumerate(data):
         length = 0.0
@@ -95,7 +98,7 @@ def _number(value: float) -> str:
 
 def bar_chart(data: Sequence[tuple[str, float | None]], *, chart_id: str, title: str, desc: str, axis: str,
               label_heading: str, value_heading: str, table_summary: str, empty: str, fmt: Formatter,
-              missing: str = "—", axis_max: float | None = None) -> Markup:
+              missing: str = "—", axis_max: float | None = None, whole: bool = False) -> Markup:
     """A horizontal bar chart and the table of its numbers, as one ``<figure>``.
 
     ``data`` keeps its order. ``axis_max`` fixes the axis' end (1 for rates); otherwise it is the
@@ -104,7 +107,7 @@ def bar_chart(data: Sequence[tuple[str, float | None]], *, chart_id: str, title:
     """
     key = _slug(chart_id)
     title_id, desc_id = f"{key}-title", f"{key}-desc"
-    bars, end = layout(data, axis_max=axis_max, fmt=fmt, missing=missing)
+    bars, end = layout(data, axis_max=axis_max, fmt=fmt, missing=missing, whole=whole)
     rows = max(len(bars), 1)
     height = TOP + rows * ROW_HEIGHT + AXIS_HEIGHT
     plot_bottom = TOP + rows * ROW_HEIGHT
