@@ -339,3 +339,23 @@ def test_the_menu_offers_the_screens_the_role_checks_let_through(app: FastAPI, u
     assert shown == offered
     for path in screens:  # and each one offered opens, each one not offered is a 403 page
         assert browser.get(path).status_code == (200 if path in offered else 403), path
+
+
+def test_the_forms_offer_whom_the_rules_accept(app: FastAPI) -> None:
+    """The propose form lists the active leaders; the assign form the members of the unit whose
+    part awaits the unit leader (the assign rule's own list), nobody of another unit."""
+    clerk = sign_in(app, "clerk")
+    document_id = registered_id(register_form(clerk))
+    act(clerk, document_id, action="submit")
+    office = sign_in(app, "office_leader")
+    page = office.get(f"/console/documents/{document_id}").text
+    propose = page[page.index('id="action-propose"'):page.index("</details>", page.index('id="action-propose"'))]
+    assert set(re.findall(r'<option value="(\w+)"', propose)) == {"leader"}
+    vp = unit_row(page, "VP")
+    act(office, document_id, action="direct", **{f"assignments.{vp}.unit_code": "VP", f"assignments.{vp}.role": "lead"})
+    unit_leader = sign_in(app, "unit_leader_vp")
+    page = unit_leader.get(f"/console/documents/{document_id}").text
+    assign = page[page.index('id="action-assign"'):page.index("</details>", page.index('id="action-assign"'))]
+    offered = set(re.findall(r'<option value="(\w+)"', assign))
+    assert "specialist" in offered and "unit_leader_vp" in offered
+    assert not offered & {"unit_leader_ttd", "leader", "hub"}  # other units, no unit

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from app.i18n import msg
 from app.models import Assignment, DocumentEvent, IncomingDocument, Unit, User
 from app.schemas.workflow import (
     ActionRequest,
@@ -26,8 +27,8 @@ from app.schemas.workflow import (
     ExtendAction,
     ProposeAction,
 )
-from app.services.access import visible_documents
 from app.services import deadline_marks, exchange_outbox, notifications, webhooks
+from app.services.access import visible_documents
 from app.services.calendar import load_calendar
 from app.services.delegations import Standing, delegators_for
 from app.services.organisation import get_user
@@ -36,7 +37,6 @@ from app.workflow.machine import InvalidTransition, assignment_after, document_a
 from app.workflow.permissions import Actor, AssignmentView, NotPermitted, allowed_actions, authorize
 from app.workflow.requirements import resolves_document
 from app.workflow.vocabulary import AssignmentState, Role
-from app.i18n import msg
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ class _Step:
         data: dict[str, object] = {}
         if isinstance(self.request, ProposeAction) and self.request.to_username:
             leader = get_user(session=self.session, username=self.request.to_username)
-            if leader is None or Role.leader not in leader.roles:
+            if not may_be_proposed_to(leader):
                 raise ValidationFailed("to_username", msg("'{username}' is not a leader", username=self.request.to_username),
                                        code="user.not_leader")
             data = {"to_username": leader.username, "to_full_name": leader.full_name}
@@ -237,7 +237,7 @@ class _Step:
         request = self.request
         assert isinstance(request, AssignAction) and target is not None
         assignee = get_user(session=self.session, username=request.assignee_username)
-        if assignee is None or not assignee.is_active or assignee.unit_id != target.unit_id:
+        if not may_be_assigned(assignee, target.unit_id):
             raise ValidationFailed(
                 "assignee_username", msg("'{username}' is not a member of unit {unit}",
                                          username=request.assignee_username, unit=target.unit.code),
@@ -301,6 +301,40 @@ _HANDLERS = {
     "acknowledge": _Step.finish,
     "extend": _Step.extend,
 }
+
+
+def may_be_proposed_to(user: User | None) -> bool:
+    """Whom the office may report a document to (``propose``): an active leader."""
+    return user is not None and user.is_active and Role.leader in user.roles
+
+
+def proposable_leaders(*, session: Session) -> list[User]:
+    """The propose form's choices (``may_be_proposed_to``)."""
+    return [u for u in session.scalars(select(User).where(User.is_active.is_(True))) if may_be_proposed_to(u)]
+
+
+def may_be_assigned(user: User | None, unit_id: int) -> bool:
+    """Who a unit's part may be handed to (``assign``): an active member of that unit."""
+    return user is not None and user.is_active and user.unit_id == unit_id
+
+
+def assignable_users(*, session: Session, identities: list[Identity], document: IncomingDocument) -> list[User]:
+    """Whom the reader may hand a part of ``document`` to now: the members of the units whose part
+    awaits their ``assign`` (``may_be_assigned``), for the assign form's choices."""
+    actors = [i.actor for i in identities]
+    views = assignment_views(document)
+    units = set()
+    for view in views:
+        for actor in actors:
+            try:
+                authorize("assign", actor, document.state, views, view.id, registered_by=document.created_by_id)
+            except (NotPermitted, InvalidTransition):
+                continue
+            units.add(view.unit_id)
+    if not units:
+        return []
+    members = session.scalars(select(User).where(User.unit_id.in_(sorted(units)), User.is_active.is_(True)))
+    return [u for u in members if any(may_be_assigned(u, unit) for unit in units)]
 
 
 def list_events(*, session: Session, document: IncomingDocument) -> list[DocumentEvent]:

@@ -29,14 +29,14 @@ from app.schemas.workflow import ActionRequest
 from app.services import attachments as attachment_svc
 from app.services import signatures
 from app.services.documents import get_visible_document, list_documents, probable_duplicate
-from app.services.organisation import list_registers, list_units, list_users
+from app.services.organisation import list_registers, list_units
 from app.services.presenters import document_out, documents_out, signature_fields
 from app.services.registering import register_and_announce
 from app.services.slip import build_slip
 from app.services.slip_render import render_slip_html
-from app.services.workflow import apply_action, list_events
+from app.services.workflow import apply_action, assignable_users, list_events, proposable_leaders
 from app.text import person_name_key, vietnamese_key
-from app.workflow.vocabulary import Confidentiality, DocumentState, Role, Urgency
+from app.workflow.vocabulary import Confidentiality, DocumentState, Urgency
 
 router = APIRouter(prefix="/console", route_class=PageRoute, include_in_schema=False)
 
@@ -181,7 +181,7 @@ def _document_page(request: Request, signed, session: Session, reader: Reader, d
                       now=reader.now)
     events = list_events(session=session, document=document)
     units = sorted(list_units(session=session), key=lambda u: vietnamese_key(u.name))
-    people = _people_for(session, signed.user, shown.allowed_actions)
+    people = _people_for(session, reader, document, shown.allowed_actions)
     return page(request, "document.html", status=status, signed=signed, nav="documents", doc=shown,
                 files=files_shown, slip=slip, events=events, units=units, people=people,
                 errors=errors or FormErrors(), open_action=open_action, values=values or {},
@@ -190,16 +190,16 @@ def _document_page(request: Request, signed, session: Session, reader: Reader, d
                 warnings=[w for w in request.query_params.getlist("warning") if w.startswith("signature.")][:6])
 
 
-def _people_for(session: Session, user, actions: list[str]) -> dict[str, list]:
-    """Whom a form may name: the leaders a proposal goes to, the specialists of my unit to assign."""
-    if not {"propose", "assign"} & set(actions):
-        return {"leaders": [], "specialists": []}
-    users = [u for u in list_users(session=session) if u.is_active]
-    leaders = [u for u in users if Role.leader in u.roles]
-    specialists = [u for u in users if u.unit_id is not None and u.unit_id == user.unit_id and u.id != user.id
-                   and Role.specialist in u.roles]
+def _people_for(session: Session, reader: Reader, document: IncomingDocument, actions: list[str]) -> dict[str, list]:
+    """Whom a form may name: the leaders a proposal goes to; the members of the units whose part I
+    may hand over (the assign rule's own list, app.services.workflow.assignable_users)."""
+    leaders, members = [], []
+    if "propose" in actions:
+        leaders = proposable_leaders(session=session)
+    if "assign" in actions:
+        members = assignable_users(session=session, identities=reader.identities, document=document)
     return {"leaders": sorted(leaders, key=lambda u: person_name_key(u.full_name)),
-            "specialists": sorted(specialists, key=lambda u: person_name_key(u.full_name))}
+            "specialists": sorted(members, key=lambda u: person_name_key(u.full_name))}
 
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
