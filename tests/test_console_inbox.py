@@ -250,8 +250,48 @@ def test_a_revocation_and_a_recall_request_are_shown_and_registering_them_is_the
     shown = browser.get(f"/console/inbox/{recall['id']}")
     assert shown.status_code == 200 and "Gửi nhầm, đề nghị trả lại" in shown.text  # the sender's reason
     assert f'href="/console/documents/{document_id}"' in shown.text  # the document it names
-    answer = browser.post(f"/console/inbox/{revoke['id']}/register", data=item_form(browser, revoke["id"]))
-    assert answer.status_code == 409 and 'role="alert"' in answer.text
+    page = browser.get(f"/console/inbox/{revoke['id']}").text
+    assert 'id="register-form"' not in page and 'id="accept-form"' in page  # not offered …
+    answer = browser.post(f"/console/inbox/{revoke['id']}/register", data={"csrf_token": csrf_of(page)})
+    assert answer.status_code == 409 and 'role="alert"' in answer.text  # … and refused by the service if sent
     assert api_item(client, as_user, revoke["id"])["state"] == "received"
     english = browser.get(f"/console/inbox/{revoke['id']}", headers={"Accept-Language": "en"})
     assert '<html lang="en">' in english.text and "Revocation" in english.text
+
+
+def test_a_revocation_is_accepted_and_an_update_rejected_through_their_forms(app: FastAPI, client, as_user):
+    """A change of a registered document offers accept and reject (never register); the forms call
+    the API's accept and reject: the revocation recalls the document, the rejection keeps it."""
+    original = deliver(client, as_user, document_message())
+    browser = sign_in(app, "clerk")
+    fields = item_form(browser, original["id"])
+    registered = browser.post(f"/console/inbox/{original['id']}/register", data=fields)
+    document_id = int(re.search(r"/console/documents/(\d+)", registered.headers["location"]).group(1))
+
+    update = deliver(client, as_user, document_message(business="2", subject="V/v kết nối (cập nhật)", due="2027/01/15"))
+    page = browser.get(f"/console/inbox/{update['id']}").text
+    assert 'id="accept-form"' in page and 'id="reject-form"' in page and 'id="register-form"' not in page
+    empty = browser.post(f"/console/inbox/{update['id']}/reject", data={"reason": "", "csrf_token": csrf_of(page)})
+    assert empty.status_code == 422 and '<details id="reject" open>' in empty.text
+    rejected = browser.post(f"/console/inbox/{update['id']}/reject",
+                            data={"reason": "Đã xử lý theo bản cũ", "csrf_token": csrf_of(page)})
+    assert rejected.status_code == 303
+    assert 'id="decided"' in browser.get(rejected.headers["location"]).text
+    assert api_item(client, as_user, update["id"])["state"] == "rejected"
+
+    revoke = deliver(client, as_user, document_message(business="1", subject="Thu hồi công văn 125"))
+    page = browser.get(f"/console/inbox/{revoke['id']}").text
+    assert browser.post(f"/console/inbox/{revoke['id']}/accept", data={"comment": ""}).status_code == 403  # no CSRF
+    accepted = browser.post(f"/console/inbox/{revoke['id']}/accept",
+                            data={"comment": "Theo đề nghị", "csrf_token": csrf_of(page)})
+    assert accepted.status_code == 303
+    assert api_item(client, as_user, revoke["id"])["state"] == "accepted"
+    recalled = client.get(f"{API}/incoming-documents/{document_id}", headers=as_user("clerk")).json()
+    assert recalled["state"] == "recalled"
+    # a new document offers register and refuse, never accept
+    fresh = deliver(client, as_user, document_message(document_id=f"{SENDER},2026/11/26,140/VPCP-TCCV",
+                                                      number="140", date="2026/11/26"))
+    page = browser.get(f"/console/inbox/{fresh['id']}").text
+    assert 'id="register-form"' in page and 'id="refuse-form"' in page and 'id="accept-form"' not in page
+    wrong = browser.post(f"/console/inbox/{fresh['id']}/accept", data={"csrf_token": csrf_of(page)})
+    assert wrong.status_code == 409 and 'role="alert"' in wrong.text  # the service's refusal, shown on the page

@@ -360,18 +360,55 @@ def _register(session: Session, item: ExchangeMessage, actor: User, overrides: d
     return document
 
 
+# Which decision a received item takes: one owner for the deciding functions below and for the
+# forms a clerk is offered (``decisions_for``). Each says why a decision does not apply, or None.
+
+def _register_refusal(item: ExchangeMessage) -> Conflict | None:
+    """A new document (or a replace that names nothing registered here) is registered."""
+    if item.kind != "document" or (item.business_type != BusinessType.new and item.target_document_id is not None):
+        return Conflict(msg("inbox item {id} is a {kind} of a registered document: accept or reject it", id=item.id,
+                            kind=item.business_type), code="inbox.wrong_decision")
+    if item.business_type in (BusinessType.revoke, BusinessType.update):
+        return Conflict(msg("inbox item {id} is a {kind} naming no registered document: refuse it", id=item.id,
+                            kind=item.business_type), code="inbox.wrong_decision")
+    return None
+
+
+def _accept_refusal(item: ExchangeMessage) -> Conflict | None:
+    """A revoke, update or replace of a document registered here is accepted (or rejected)."""
+    if item.business_type not in CHANGE_TYPES:
+        return Conflict(msg("inbox item {id} is a new document: register or refuse it", id=item.id),
+                        code="inbox.wrong_decision")
+    if item.target_document_id is None:
+        return Conflict(msg("inbox item {id} names no document registered here: reject it", id=item.id),
+                        code="inbox.wrong_decision")
+    return None
+
+
+def _reject_refusal(item: ExchangeMessage) -> Conflict | None:
+    if item.business_type not in CHANGE_TYPES:
+        return Conflict(msg("inbox item {id} is a new document: refuse it instead", id=item.id),
+                        code="inbox.wrong_decision")
+    return None
+
+
+def decisions_for(item: ExchangeMessage) -> list[str]:
+    """What the clerk may decide on ``item`` now (register, refuse, accept, reject): none once decided."""
+    if item.state != "received":
+        return []
+    refusals = {"register": _register_refusal(item), "refuse": None, "accept": _accept_refusal(item),
+                "reject": _reject_refusal(item)}
+    return [decision for decision, refusal in refusals.items() if refusal is None]
+
+
 def register(*, session: Session, actor: User, item_id: int, overrides: dict[str, Any], now: datetime,
              tz: ZoneInfo) -> tuple[ExchangeMessage, IncomingDocument]:
     """Register a received new document (or a replace that names nothing registered here).
     Uncommitted: the caller commits at once (the register's counter is locked until then)."""
     item = get_item(session, item_id, lock=True)
     _waiting(item)
-    if item.kind != "document" or (item.business_type != BusinessType.new and item.target_document_id is not None):
-        raise Conflict(msg("inbox item {id} is a {kind} of a registered document: accept or reject it", id=item.id,
-                           kind=item.business_type), code="inbox.wrong_decision")
-    if item.business_type in (BusinessType.revoke, BusinessType.update):
-        raise Conflict(msg("inbox item {id} is a {kind} naming no registered document: refuse it", id=item.id,
-                           kind=item.business_type), code="inbox.wrong_decision")
+    if (refusal := _register_refusal(item)) is not None:
+        raise refusal
     document = _register(session, item, actor, overrides, now, tz)
     webhooks.emit(session=session, event_type="document.registered", now=now, document=document,
                   data={"channel": "electronic", "inbox_id": item.id})
@@ -420,12 +457,8 @@ def accept(*, session: Session, actor: User, item_id: int, comment: str | None, 
 
     item = get_item(session, item_id, lock=True)
     _waiting(item)
-    if item.business_type not in CHANGE_TYPES:
-        raise Conflict(msg("inbox item {id} is a new document: register or refuse it", id=item.id),
-                       code="inbox.wrong_decision")
-    if item.target_document_id is None:
-        raise Conflict(msg("inbox item {id} names no document registered here: reject it", id=item.id),
-                       code="inbox.wrong_decision")
+    if (refusal := _accept_refusal(item)) is not None:
+        raise refusal
     target = item.target_document_id
     reason = comment or item.reason or "Theo đề nghị của cơ quan gửi"
     if item.business_type == BusinessType.revoke:
@@ -479,9 +512,8 @@ def reject(*, session: Session, actor: User, item_id: int, reason: str, now: dat
            tz: ZoneInfo) -> ExchangeMessage:
     item = get_item(session, item_id, lock=True)
     _waiting(item)
-    if item.business_type not in CHANGE_TYPES:
-        raise Conflict(msg("inbox item {id} is a new document: refuse it instead", id=item.id),
-                       code="inbox.wrong_decision")
+    if (refusal := _reject_refusal(item)) is not None:
+        raise refusal
     _decided(item, actor, now, "rejected", reason)
     exchange_outbox.enqueue(session=session, item=item, code=StatusCode.change_rejected, actor=actor, now=now,
                             tz=tz, detail=reason, document_id=item.target_document_id)

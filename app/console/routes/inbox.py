@@ -24,7 +24,7 @@ from app.errors import AppError, DuplicateDocument
 from app.i18n import msg
 from app.models import ExchangeMessage
 from app.models.base import utcnow
-from app.schemas.exchange import InboxItemOut, InboxRegister, Refusal
+from app.schemas.exchange import Acceptance, InboxItemOut, InboxRegister, Refusal
 from app.services import exchange as svc
 from app.services import signatures
 from app.services.organisation import list_registers
@@ -89,7 +89,9 @@ def _values_of(item: InboxItemOut) -> dict:
 
 def _item_page(request: Request, signed, session: Session, item_id: int, *, values: dict | None = None,
                errors: FormErrors | None = None, refusal: dict | None = None, refusal_errors: FormErrors | None = None,
-               duplicate_refused: int | None = None, status: int = 200) -> HTMLResponse:
+               duplicate_refused: int | None = None, decision: str | None = None,
+               decision_values: dict | None = None, decision_errors: FormErrors | None = None,
+               status: int = 200) -> HTMLResponse:
     row = svc.get_item(session, item_id)
     item = present(session, signed.user, [row])[0]
     # What the registration warns of (the main PDF's signature): shown before the clerk decides, and after.
@@ -100,7 +102,10 @@ def _item_page(request: Request, signed, session: Session, item_id: int, *, valu
                 refusal_errors=refusal_errors or FormErrors(), duplicate_refused=duplicate_refused,
                 signature_warnings=warnings, registers=list_registers(session=session), urgencies=list(Urgency),
                 confidentialities=list(Confidentiality), fields=REGISTER_FIELDS,
-                refused=request.query_params.get("refused") == "1", tz=settings_of(request).tz)
+                refused=request.query_params.get("refused") == "1", tz=settings_of(request).tz,
+                decisions=svc.decisions_for(row), decision=decision, decision_values=decision_values or {},
+                decision_errors=decision_errors or FormErrors(),
+                decided=request.query_params.get("decided"))
 
 
 @router.get("/inbox/{item_id}", response_class=HTMLResponse)
@@ -167,6 +172,44 @@ def refuse(request: Request, item_id: InboxIdPath, signed_form: SignedForm, sess
         return _item_page(request, signed, session, item_id, refusal=refusal, refusal_errors=from_error(error),
                           status=error.status)
     return RedirectResponse(f"/console/inbox/{item_id}?refused=1", status_code=303)
+
+
+def _decide(request: Request, item_id: int, signed_form, session: Session, decision: str) -> Response:
+    """Accept or reject a sender's revoke, update or replace (the API's accept and reject)."""
+    signed, form = signed_form
+    _require_clerk(signed)
+    field = "comment" if decision == "accept" else "reason"
+    typed = {field: str(form.get(field) or "")}
+    data, errors = validate(Acceptance if decision == "accept" else Refusal, body_of(typed))
+    if data is None:
+        return _item_page(request, signed, session, item_id, decision=decision, decision_values=typed,
+                          decision_errors=errors, status=422)
+    settings = settings_of(request)
+    try:
+        if decision == "accept":
+            svc.accept(session=session, actor=signed.user, item_id=item_id, comment=data.comment, now=utcnow(),
+                       tz=settings.tz)
+        else:
+            svc.reject(session=session, actor=signed.user, item_id=item_id, reason=data.reason, now=utcnow(),
+                       tz=settings.tz)
+        session.commit()
+    except AppError as error:
+        session.rollback()
+        if error.status in (403, 404) or error.status >= 500:
+            raise
+        return _item_page(request, signed, session, item_id, decision=decision, decision_values=typed,
+                          decision_errors=from_error(error), status=error.status)
+    return RedirectResponse(f"/console/inbox/{item_id}?decided={decision}", status_code=303)
+
+
+@router.post("/inbox/{item_id}/accept", response_class=HTMLResponse)
+def accept(request: Request, item_id: InboxIdPath, signed_form: SignedForm, session: DB) -> Response:
+    return _decide(request, item_id, signed_form, session, "accept")
+
+
+@router.post("/inbox/{item_id}/reject", response_class=HTMLResponse)
+def reject(request: Request, item_id: InboxIdPath, signed_form: SignedForm, session: DB) -> Response:
+    return _decide(request, item_id, signed_form, session, "reject")
 
 
 __all__ = ["router"]
