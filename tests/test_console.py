@@ -359,3 +359,19 @@ def test_the_forms_offer_whom_the_rules_accept(app: FastAPI) -> None:
     offered = set(re.findall(r'<option value="(\w+)"', assign))
     assert "specialist" in offered and "unit_leader_vp" in offered
     assert not offered & {"unit_leader_ttd", "leader", "hub"}  # other units, no unit
+
+
+def test_documents_search_ignores_diacritics_and_pages(app: FastAPI) -> None:
+    clerk = sign_in(app, "clerk")
+    first = registered_id(register_form(clerk))
+    for number in range(2, 28):  # 27 documents: two pages of 25
+        registered_id(register_form(clerk, symbol=f"{number}/TB-UBND", summary=f"Thông báo số {number} về Đà Nẵng"))
+    found = clerk.get("/console/documents", params={"q": "bao cao so ket"}).text
+    assert re.findall(r'data-document-id="(\d+)"', found) == [str(first)]
+    da_nang = clerk.get("/console/documents", params={"q": "da nang"}).text
+    assert len(re.findall(r'data-document-id="', da_nang)) == 25
+    assert 'rel="next"' in da_nang and "1–25 / 26" in da_nang
+    second = clerk.get("/console/documents", params={"q": "da nang", "offset": "25"}).text
+    assert len(re.findall(r'data-document-id="', second)) == 1 and 'rel="prev"' in second
+    bad = clerk.get("/console/documents", params={"received_from": "31/02/2013"})
+    assert bad.status_code == 422 and 'id="received_from-error"' in bad.text

@@ -82,7 +82,8 @@ def documents(request: Request, signed: Signed, session: DB,
             tz=reader.settings.tz, delegators=reader.delegators, exact_up_to=reader.settings.exact_total_up_to,
         )
     query = urlencode(given)
-    return page(request, "documents.html", signed=signed, nav="documents", given=given, errors=errors,
+    return page(request, "documents.html", status=422 if errors else 200, signed=signed, nav="documents",
+                given=given, errors=errors,
                 documents=documents_out(items, reader.identities, reader.now, reader.settings.tz),
                 total=total, offset=offset, limit=PAGE_SIZE, query=query, states=list(DocumentState),
                 urgencies=list(Urgency), confidentialities=list(Confidentiality),
