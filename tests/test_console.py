@@ -12,6 +12,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.db import make_sessionmaker
+from app.services.organisation import list_users
 from tests.conftest import PASSWORD, SECRET_REGISTER, document_body
 from tests.console_helpers import console_client, csrf_of, main_of, page_csrf, sign_in
 
@@ -341,7 +343,7 @@ def test_the_menu_offers_the_screens_the_role_checks_let_through(app: FastAPI, u
         assert browser.get(path).status_code == (200 if path in offered else 403), path
 
 
-def test_the_forms_offer_whom_the_rules_accept(app: FastAPI) -> None:
+def test_the_forms_offer_whom_the_rules_accept(app: FastAPI, engine) -> None:
     """The propose form lists the active leaders; the assign form the members of the unit whose
     part awaits the unit leader (the assign rule's own list), nobody of another unit."""
     clerk = sign_in(app, "clerk")
@@ -350,14 +352,19 @@ def test_the_forms_offer_whom_the_rules_accept(app: FastAPI) -> None:
     office = sign_in(app, "office_leader")
     page = office.get(f"/console/documents/{document_id}").text
     propose = page[page.index('id="action-propose"'):page.index("</details>", page.index('id="action-propose"'))]
-    assert set(re.findall(r'<option value="(\w+)"', propose)) == {"leader"}
+    with make_sessionmaker(engine)() as session:  # every user, whichever tests made them
+        users = list_users(session=session)
+        leaders = {u.username for u in users if u.is_active and "leader" in u.roles}
+        members_of_vp = {u.username for u in users if u.is_active and u.unit is not None and u.unit.code == "VP"}
+    assert "leader" in leaders
+    assert set(re.findall(r'<option value="(\w+)"', propose)) == leaders
     vp = unit_row(page, "VP")
     act(office, document_id, action="direct", **{f"assignments.{vp}.unit_code": "VP", f"assignments.{vp}.role": "lead"})
     unit_leader = sign_in(app, "unit_leader_vp")
     page = unit_leader.get(f"/console/documents/{document_id}").text
     assign = page[page.index('id="action-assign"'):page.index("</details>", page.index('id="action-assign"'))]
     offered = set(re.findall(r'<option value="(\w+)"', assign))
-    assert "specialist" in offered and "unit_leader_vp" in offered
+    assert offered == members_of_vp and {"specialist", "unit_leader_vp"} <= offered
     assert not offered & {"unit_leader_ttd", "leader", "hub"}  # other units, no unit
 
 
