@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         "the idle socket catches connections the server closed; turn it on behind a firewall or load balancer "
         "that silently drops idle connections faster than TCP keepalives (30 s) refresh them.",
     )
+    db_jit: bool = Field(
+        default=False,
+        description="PostgreSQL's JIT compilation for this app's statements. Off: its statements are short, and "
+        "the planner's cost of a work list at a million documents set off 420-520 ms of compiling for a query "
+        "of a few milliseconds (bench/results/console-pages-issue15.md).",
+    )
     sqlite_busy_timeout_s: float = Field(
         default=60.0,
         gt=0,
@@ -77,6 +83,10 @@ class Settings(BaseSettings):
     exact_total_up_to: int = Field(
         default=10_000, ge=1, description="The document list counts its matches exactly up to this many; beyond "
         "it the total is an estimate (`total_is_estimate`), so that a search for common words answers at once.")
+    console_exact_total_up_to: int = Field(
+        default=1_000, ge=1, description="The console's document list counts up to this many and shows \"more "
+        "than\" beyond: a person pages through the first hundreds, and counting further is most of the page's "
+        "time for a common word.")
     worker_threads: int = Field(
         default=8,
         ge=1,

@@ -37,12 +37,15 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_s})
         _configure_sqlite(engine, busy_timeout_ms=round(busy_s * 1000))
         return engine
+    options = {} if settings.db_jit else {"options": "-c jit=off"}  # libpq's session settings
     if make_url(url).get_driver_name() != "psycopg" or settings.db_pre_ping:
         return create_engine(
-            url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size, pool_pre_ping=True
+            url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size, pool_pre_ping=True,
+            connect_args=options,
         )
     engine = create_engine(
-        url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size, connect_args=TCP_KEEPALIVES
+        url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size,
+        connect_args={**TCP_KEEPALIVES, **options},
     )
     event.listen(engine, "checkout", _refuse_connections_the_server_closed)
     return engine

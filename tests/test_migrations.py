@@ -34,3 +34,23 @@ def test_sqlite_enforces_foreign_keys(engine):
         pytest.skip("PostgreSQL always enforces foreign keys")
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_the_priority_index_is_the_work_lists_order(engine):
+    """Migration 0012 built the index on the rank the work list orders by: if the order changes, the
+    index must change with it (a migration of its own), or PostgreSQL sorts every match again."""
+    import importlib.util
+    from pathlib import Path
+
+    from app.workflow.worklist import PRIORITY_INDEX_RANK
+
+    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0012_work_list_priority_index.py"
+    spec = importlib.util.spec_from_file_location("migration_0012", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.RANK == PRIORITY_INDEX_RANK
+    # (SQLAlchemy's reflection skips expression indexes: ask the catalogues)
+    catalogue = ("SELECT name FROM sqlite_master WHERE type = 'index'" if engine.dialect.name == "sqlite"
+                 else "SELECT indexname FROM pg_indexes WHERE tablename = 'incoming_documents'")
+    with engine.connect() as conn:
+        assert "ix_incoming_documents_priority" in set(conn.execute(text(catalogue)).scalars())

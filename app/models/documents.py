@@ -22,12 +22,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.base import Base, UTCDateTime, utcnow
 from app.models.organisation import Unit, User
 from app.models.registers import Register
+from app.workflow.worklist import PRIORITY_INDEX_RANK
 
 SEARCH_TRGM_INDEX = "ix_incoming_documents_search_trgm"
 SQLITE_SEARCH_TABLE = "incoming_documents_fts"
 EVENTS_TIMELINE_INDEX = "ix_document_events_timeline"
 OPEN_ASSIGNMENTS_INDEX = "ix_assignments_open"
 OVERDUE_AFTER_INDEX = "ix_incoming_documents_overdue_after"
+PRIORITY_INDEX = "ix_incoming_documents_priority"
+# Documents that can still be on a work list; the others (archived, recalled) are most of a year's.
+PRIORITY_INDEX_WHERE = "state NOT IN ('archived', 'recalled')"
 
 
 class IncomingDocument(Base):
@@ -48,6 +52,11 @@ class IncomingDocument(Base):
         ),
         Index("ix_incoming_documents_received", "received_at", "id"),
         Index("ix_incoming_documents_state_due", "state", "due_date"),
+        # The work list's order (app.workflow.worklist.priority_order_sql), so that a page of a long
+        # list is an index walk rather than a sort of every match.
+        Index(PRIORITY_INDEX, text(f"({PRIORITY_INDEX_RANK})"), text("(effective_due_date IS NULL)"),
+              "effective_due_date", "received_at", "id",
+              sqlite_where=text(PRIORITY_INDEX_WHERE), postgresql_where=text(PRIORITY_INDEX_WHERE)),
         # The documents that can become overdue as they stand: ``overdue_after < today`` is the
         # ``overdue`` filter and the audit's "overdue now" (app.services.deadline_marks).
         Index(OVERDUE_AFTER_INDEX, "overdue_after", sqlite_where=text("overdue_after IS NOT NULL"),

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, literal_column, or_, select
 
 from app.workflow.deadlines import AssignmentColumns, Assignments
 from app.workflow.delegation import DECIDING_ACTIONS
@@ -132,15 +132,24 @@ def on_work_list_sql(
     """SQL twin of :func:`is_on_work_list`: the candidates of :func:`_candidates` per actor, with
     what :func:`~app.workflow.permissions.authorize` checks of the state (the machines' sources,
     read from the machines) and of the assignment (unit, role, assignee) written as conditions."""
-    clauses = [_actor_sql(actor, document, assignments) for actor in actors]
-    return or_(*clauses) if clauses else false()
+    arms = work_list_arms_sql(actors, document, assignments)
+    return or_(*arms) if arms else false()
+
+
+def work_list_arms_sql(
+    actors: Sequence[Actor], document: WorkDocumentColumns, assignments: Assignments
+) -> list[ColumnElement[bool]]:
+    """:func:`on_work_list_sql` as the list of its OR's arms (a state turn, the review turns, the
+    unit-level turns, per actor). A query can walk each arm on its own index and merge: an OR of a
+    dense arm and a sparse one is otherwise read to its end (app.services.documents)."""
+    return [arm for actor in actors for arm in _actor_arms(actor, document, assignments)]
 
 
 def _in(column: ColumnElement, states: frozenset[str]) -> ColumnElement[bool]:
     return column.in_(sorted(states))
 
 
-def _actor_sql(actor: Actor, document: WorkDocumentColumns, assignments: Assignments) -> ColumnElement[bool]:
+def _actor_arms(actor: Actor, document: WorkDocumentColumns, assignments: Assignments) -> list[ColumnElement[bool]]:
     roles, state = actor.roles, document.state
     clauses: list[ColumnElement[bool]] = []
     if Role.clerk in roles:
@@ -163,7 +172,7 @@ def _actor_sql(actor: Actor, document: WorkDocumentColumns, assignments: Assignm
     else:
         clauses += deciding
     clauses.append(_parts_sql(actor, document, assignments))
-    return or_(*clauses) if clauses else false()
+    return clauses
 
 
 def _parts_sql(actor: Actor, document: WorkDocumentColumns, assignments: Assignments) -> ColumnElement[bool]:
@@ -217,5 +226,15 @@ def priority_key(urgency: str, deadline: date | None, received_at: datetime, doc
 
 def priority_order_sql(urgency: ColumnElement, deadline: ColumnElement, received_at: ColumnElement,
                        document_id: ColumnElement) -> list[ColumnElement]:
-    rank = case(*((urgency == value, rank) for value, rank in URGENCY_RANK.items()), else_=len(URGENCY_RANK))
+    """The ORDER BY of :func:`priority_key`. Its values are written into the statement (no bound
+    parameters), so that it is the very expression of ``PRIORITY_INDEX_RANK`` and PostgreSQL walks
+    that index, under a generic plan too."""
+    rank = case(*((urgency == literal_column(f"'{value}'"), literal_column(str(rank)))
+                  for value, rank in URGENCY_RANK.items()), else_=literal_column(str(len(URGENCY_RANK))))
     return [rank, deadline.is_(None), deadline, received_at, document_id]
+
+
+# The expression the work-list index is built on (app.models.documents, migration 0012): the rank
+# of priority_order_sql over the ``urgency`` column, as SQL text.
+PRIORITY_INDEX_RANK = ("CASE " + " ".join(f"WHEN urgency = '{value}' THEN {rank}" for value, rank in URGENCY_RANK.items())
+                       + f" ELSE {len(URGENCY_RANK)} END")

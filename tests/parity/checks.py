@@ -20,7 +20,7 @@ from app.services.access import visible_documents
 from app.services.audit import figures, timeline
 from app.services.audit.scope import AuditPeriod
 from app.services.calendar import load_calendar
-from app.services.documents import document_query
+from app.services.documents import document_query, list_documents
 from app.services.organisation import get_user
 from app.services.workflow import identities_for
 from app.workflow import deadlines, worklist
@@ -164,3 +164,32 @@ def _rows_differ(what: str, in_database: list, in_python: list) -> list[str]:
     python_only = [r for r in in_python if r not in in_database]
     return [f"{what}: {len(in_database)} rows in the database, {len(in_python)} in Python; "
             f"only in the database {database_only[:3]!r}; only in Python {python_only[:3]!r}"]
+
+
+def work_list_page_differences(session: Session, loaded: Loaded, username: str, today: date, *,
+                               limit: int, exact_up_to: int) -> list[str]:
+    """The work list as its pages show it (arm by arm, merged: app.services.documents) against the
+    one-query OR of the rule's SQL twin sorted by the Python order, page by page, with the totals."""
+    user = get_user(session=session, username=username)
+    assert user is not None
+    identities = identities_for(session=session, user=user, today=today)
+    delegators = [i.on_behalf_of for i in identities if i.on_behalf_of]
+    by_id = {d.id: d for d in loaded.documents}
+    wanted = sorted(_ids(session, user, DocumentFilters(awaiting_me=True), today, delegators),
+                    key=lambda i: worklist.priority_key(by_id[i].urgency, by_id[i].effective_due_date,
+                                                        by_id[i].received_at, i))
+    problems, offset = [], 0
+    while True:
+        page, total = list_documents(session=session, user=user, filters=DocumentFilters(awaiting_me=True),
+                                     limit=limit, offset=offset, today=today, tz=HCM, delegators=delegators,
+                                     exact_up_to=exact_up_to, order="priority")
+        if [d.id for d in page] != wanted[offset:offset + limit]:
+            problems.append(f"{username}: page at {offset} differs")
+        expected_total = min(len(wanted), max(exact_up_to, offset + limit) + 1)
+        if page and len(page) == limit and total.value != expected_total:
+            problems.append(f"{username}: total at {offset} is {total.value}, expected {expected_total}")
+        if len(page) < limit:
+            if total.value != len(wanted) and (page or offset == 0):
+                problems.append(f"{username}: final total {total.value}, expected {len(wanted)}")
+            return problems
+        offset += limit

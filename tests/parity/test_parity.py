@@ -18,6 +18,7 @@ from app.db import make_sessionmaker
 from app.models import Assignment, DocumentEvent, IncomingDocument
 from app.services import deadline_marks
 from app.services.audit import register_book
+from app.schemas.documents import DocumentFilters
 from app.services.organisation import get_user
 from app.workflow import deadlines, worklist
 from app.workflow.vocabulary import DocumentState
@@ -242,3 +243,17 @@ def test_the_work_list_order_in_sql_is_the_rules(session, loaded, generated):
     in_python = [d.id for d in sorted(documents, key=lambda d: worklist.priority_key(
         d.urgency, d.effective_due_date, d.received_at, d.id))]
     assert in_sql == in_python
+
+
+@pytest.mark.parametrize(("limit", "exact_up_to"), [(7, 10_000), (50, 20)])
+def test_every_work_list_page_is_the_rules_in_its_order(session, loaded, generated, limit, exact_up_to):
+    """Every user's work list, page by page (and its totals, exact or bounded), is the rule's set in
+    the rule's order: the arm-by-arm pages equal the one-query OR sorted in Python."""
+    problems, longest = [], 0
+    for username in generated.usernames:
+        problems += checks.work_list_page_differences(session, loaded, username, generated.today, limit=limit,
+                                                      exact_up_to=exact_up_to)
+        user = get_user(session=session, username=username)
+        longest = max(longest, len(checks._ids(session, user, DocumentFilters(awaiting_me=True), generated.today)))
+    assert longest > 2 * limit  # some list runs over several pages (and past the bound)
+    assert problems == []

@@ -58,7 +58,7 @@ def work_list(request: Request, signed: Signed, session: DB,
     items, total = list_documents(
         session=session, user=signed.user, filters=DocumentFilters(awaiting_me=True), limit=WORK_PAGE_SIZE,
         offset=offset, today=reader.today, tz=reader.settings.tz, delegators=reader.delegators,
-        exact_up_to=reader.settings.exact_total_up_to, order="priority",
+        exact_up_to=reader.settings.console_exact_total_up_to, order="priority",
     )
     return page(request, "work_list.html", signed=signed, nav="work",
                 documents=documents_out(items, reader.identities, reader.now, reader.settings.tz),
@@ -79,7 +79,8 @@ def documents(request: Request, signed: Signed, session: DB,
     if filters is not None:
         items, total = list_documents(
             session=session, user=signed.user, filters=filters, limit=PAGE_SIZE, offset=offset, today=reader.today,
-            tz=reader.settings.tz, delegators=reader.delegators, exact_up_to=reader.settings.exact_total_up_to,
+            tz=reader.settings.tz, delegators=reader.delegators,
+            exact_up_to=reader.settings.console_exact_total_up_to,
         )
     query = urlencode(given)
     return page(request, "documents.html", status=422 if errors else 200, signed=signed, nav="documents",
