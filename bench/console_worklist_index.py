@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", default=CANDIDATE, help="the CREATE INDEX statement to try")
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--keep-index", action="store_true", help="commit the index instead of rolling it back")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="a PostgreSQL setting for the session before the EXPLAINs (e.g. jit=off); repeat")
     p.add_argument("--pg-host", default="127.0.0.1")
     p.add_argument("--pg-port", type=int, default=5432)
     p.add_argument("--pg-user", default="postgres")
@@ -105,9 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     users = dict(item.split("=", 1) for item in args.users.split(","))
     engine = make_engine(settings)
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+    suffix = "".join(f"-{x.replace('=', '_')}" for x in args.set)
     result: dict[str, object] = {"benchmark": "console-worklist-index", "command": " ".join(command_line()),
                                  "commit": git_commit(), "database_name": args.reuse, "index": args.index,
-                                 "repeat": args.repeat, "users": {}}
+                                 "repeat": args.repeat, "settings": args.set, "users": {}}
     plans = ROOT / "bench" / "plans"
     try:
         with make_sessionmaker(engine)() as session:
@@ -119,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
             session.rollback()
             raw = session.connection().connection.driver_connection
             cursor = raw.cursor()
+            for setting in args.set:
+                name, value = setting.split("=", 1)
+                cursor.execute(f"SET {name} = {value}")
             for phase in ("without", "with"):
                 if phase == "with":
                     started = time.perf_counter()
@@ -132,11 +138,12 @@ def main(argv: list[str] | None = None) -> int:
                     for i, (statement, parameters) in enumerate(statements[username], 1):
                         times, plan = explain(cursor, statement, parameters, args.repeat)
                         median = statistics.median(times)
-                        path = plans / f"console-worklist-{documents}-{username}-{phase}-index-{i}.txt"
+                        suffix = "".join(f"-{x.replace('=', '_')}" for x in args.set)
+                        path = plans / f"console-worklist-{documents}-{username}-{phase}-index{suffix}-{i}.txt"
                         path.write_text(f"-- work list of {username} ({kind}), statement {i} of "
                                         f"{len(statements[username])}, {phase} the candidate index; execution "
                                         f"times over {args.repeat} runs: {', '.join(f'{t:.1f}' for t in times)} ms"
-                                        f"\n-- index: {args.index}\n-- parameters: {parameters}\n\n{statement}\n\n"
+                                        f"\n-- index: {args.index}\n-- settings: {args.set or 'the server defaults'}\n-- parameters: {parameters}\n\n{statement}\n\n"
                                         f"{plan}\n")
                         if phase == "without":
                             entry["statements"].append({"sql_head": statement[:120].replace("\n", " "),
@@ -153,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                 raw.rollback()
     finally:
         engine.dispose()
-    out = ROOT / "bench" / "results" / f"console-worklist-index-{documents}-{stamp}.json"
+    out = ROOT / "bench" / "results" / f"console-worklist-index-{documents}-{stamp}{suffix}.json"
     write_json(out, result)
     print(f"results: {shown(out)}")
     return 0
