@@ -37,6 +37,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import os
 import re
 import shlex
 import sys
@@ -341,6 +342,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--requests", type=int, default=50)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--only", default=None, help="regex: measure only matching page names")
+    p.add_argument("--app", default="app.main:app",
+                   help="the ASGI app uvicorn serves (a bench/variants module with PYTHONPATH=bench/variants)")
     p.add_argument("--profile", action="store_true", help="in-process SQL breakdown and plans after the run")
     p.add_argument("--plan-over-ms", type=float, default=20.0, help="EXPLAIN statements slower than this")
     p.add_argument("--dump-bodies", type=Path, default=None, help="write each page's last body here")
@@ -366,7 +369,9 @@ def main(argv: list[str] | None = None) -> int:
         "started_at": datetime.now().astimezone().isoformat(), "database_name": db.name,
         "git": {"commit": git_commit(), "dirty": uncommitted("app", "migrations")},
         "config": {"requests": args.requests, "warmup": args.warmup, "users": users,
-                   "accept_encoding": BROWSER_ENCODINGS, "server": "python -m uvicorn app.main:app (1 worker)"},
+                   "accept_encoding": BROWSER_ENCODINGS, "server": f"python -m uvicorn {args.app} (1 worker)",
+                   "env": {k: os.environ[k] for k in ("PGOPTIONS", "CONGVAN_EXACT_TOTAL_UP_TO", "PYTHONPATH")
+                           if k in os.environ}},
         "target": {"p95_ms": TARGET_MS, "bytes": TARGET_BYTES},
     }
     log_path = Path(tempfile.mkstemp(prefix="congvan-console-server-", suffix=".log")[1])
@@ -381,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         out = ROOT / "bench" / "results" / f"console-postgresql-{args.documents_label}-{stamp}.json"
         measurements: list[dict[str, object]] = []
         pages: dict[str, list[Page]] = {}
-        with serving(db.settings, log_path) as server:
+        with serving(db.settings, log_path, app=args.app) as server:
             pid = server.process.pid
             result["server"] = {"rss_kb_after_start": memory_kb(pid).get("VmRSS")}
             for kind, username in users.items():
@@ -419,7 +424,9 @@ def main(argv: list[str] | None = None) -> int:
         result["measurements"] = measurements
         result["server_log_tail"] = log_path.read_text(errors="replace").splitlines()[-10:]
         write_json(out, result)
-        if args.profile:
+        if args.profile and args.app != "app.main:app":
+            print("--profile measures the shipped app in-process, not --app: skipped", flush=True)
+        elif args.profile:
             result["profile"] = profile(args, db, users, pages, ROOT / "bench" / "plans")
             write_json(out, result)
         result["finished_at"] = datetime.now().astimezone().isoformat()
