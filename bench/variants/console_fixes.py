@@ -11,6 +11,9 @@ anyone changes ``app/``:
   arms' pages are merged (UNION) and ordered again; the count is of the UNION of the arms' ids, bounded
   as before.
 
+``CONGVAN_VARIANT_PROBE_PER_ROW=1`` also keeps that EXISTS a per-row probe (``OFFSET 0``) when it is in
+an OR with other clauses (office leaders, clerks: ``confidentiality = 'normal' OR …``).
+
 It is meant to be run with the other two, which are settings, not code:
 ``PGOPTIONS='-c jit=off'`` and the partial priority index (bench/console_worklist_index.py
 ``CANDIDATE``, committed by hand for the run), and optionally a smaller
@@ -25,6 +28,7 @@ differently for the planner.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, exists, false, func, or_, select, true, union, union_all
@@ -58,7 +62,12 @@ def visible_documents(user: User, *, delegators: Sequence[User] = ()) -> ColumnE
     mine = Assignment.assignee_id == user.id
     if user.unit_id is not None:
         mine = or_(Assignment.unit_id == user.unit_id, mine)
-    clauses.append(exists().where(Assignment.document_id == IncomingDocument.id, mine))
+    if clauses and PROBE_PER_ROW:
+        # In an OR with other clauses the EXISTS cannot be a semi-join, and PostgreSQL hashes it: every
+        # assignment of the unit read first. OFFSET 0 keeps it a per-row probe of (document_id, unit_id).
+        clauses.append(select(1).where(Assignment.document_id == IncomingDocument.id, mine).offset(0).exists())
+    else:
+        clauses.append(exists().where(Assignment.document_id == IncomingDocument.id, mine))
     return or_(*clauses) if clauses else false()
 
 
@@ -68,6 +77,7 @@ def _arms(clause: ColumnElement[bool]) -> list[ColumnElement[bool]]:
     return [clause]
 
 
+PROBE_PER_ROW = bool(os.environ.get("CONGVAN_VARIANT_PROBE_PER_ROW"))
 shipped_list_documents = documents.list_documents
 
 
