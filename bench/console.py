@@ -126,7 +126,7 @@ def pick_documents(db, usernames: list[str], top: int = 2000) -> dict[str, dict[
     from sqlalchemy import func, select
 
     from app.db import make_engine, make_sessionmaker
-    from app.models import Assignment, DocumentEvent, IncomingDocument
+    from app.models import DocumentEvent, IncomingDocument
     from app.services import organisation as org
     from app.services.access import visible_documents
 

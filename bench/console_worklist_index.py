@@ -19,7 +19,6 @@ the database.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import statistics
 import sys

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, exists, false, func, or_, select, true, union, union_all
+from sqlalchemy import ColumnElement, exists, false, func, or_, select, true, union
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BooleanClauseList
 
