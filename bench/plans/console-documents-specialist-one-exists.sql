@@ -1,0 +1,9 @@
+\timing on
+-- specialist gen_cv1_khtc (user 17, unit 5), documents list urgency=urgent: page ids and the bounded count,
+-- (a) as the app writes visibility (two EXISTS in an OR: planned as two hashed subplans), (b) one EXISTS with the OR inside
+EXPLAIN (ANALYZE, SUMMARY) SELECT id FROM incoming_documents d WHERE (EXISTS (SELECT 1 FROM assignments a WHERE a.document_id = d.id AND a.unit_id = 5) OR EXISTS (SELECT 1 FROM assignments a WHERE a.document_id = d.id AND a.assignee_id = 17)) AND d.urgency = 'urgent' ORDER BY received_at DESC, id DESC LIMIT 25;
+EXPLAIN (ANALYZE, SUMMARY) SELECT id FROM incoming_documents d WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.document_id = d.id AND (a.unit_id = 5 OR a.assignee_id = 17)) AND d.urgency = 'urgent' ORDER BY received_at DESC, id DESC LIMIT 25;
+EXPLAIN (ANALYZE, SUMMARY) SELECT count(*) FROM (SELECT id FROM incoming_documents d WHERE (EXISTS (SELECT 1 FROM assignments a WHERE a.document_id = d.id AND a.unit_id = 5) OR EXISTS (SELECT 1 FROM assignments a WHERE a.document_id = d.id AND a.assignee_id = 17)) AND d.urgency = 'urgent' LIMIT 10001) s;
+EXPLAIN (ANALYZE, SUMMARY) SELECT count(*) FROM (SELECT id FROM incoming_documents d WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.document_id = d.id AND (a.unit_id = 5 OR a.assignee_id = 17)) AND d.urgency = 'urgent' LIMIT 10001) s;
+EXPLAIN (ANALYZE, SUMMARY) SELECT count(*) FROM (SELECT id FROM incoming_documents d WHERE (EXISTS (SELECT 1 FROM assignments a WHERE a.document_id = d.id AND a.unit_id = 5) OR EXISTS (SELECT 1 FROM assignments a WHERE a.document_id = d.id AND a.assignee_id = 17)) AND d.urgency = 'urgent' LIMIT 1001) s;
+EXPLAIN (ANALYZE, SUMMARY) SELECT count(*) FROM (SELECT id FROM incoming_documents d WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.document_id = d.id AND (a.unit_id = 5 OR a.assignee_id = 17)) AND d.urgency = 'urgent' LIMIT 1001) s;
