@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         default=10_000, ge=1, description="The document list counts its matches exactly up to this many; beyond "
         "it the total is an estimate (`total_is_estimate`), so that a search for common words answers at once.")
     console_exact_total_up_to: int = Field(
-        default=1_000, ge=1, description="The console's document list counts up to this many and shows \"more "
+        default=200, ge=1, description="The console's document list counts up to this many and shows \"more "
         "than\" beyond: a person pages through the first hundreds, and counting further is most of the page's "
         "time for a common word.")
     worker_threads: int = Field(
