@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
 from app.models import Assignment, IncomingDocument, Register, RegisterClerk, Report, User
 from app.workflow.vocabulary import Confidentiality, Role
