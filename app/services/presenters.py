@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, object_session
 
-from app.models import IncomingDocument, SignatureCheck
+from app.models import ExchangeMessage, IncomingDocument, SignatureCheck, User
 from app.schemas.documents import AssignmentOut, DocumentOut
-from app.services import rule_columns
+from app.schemas.exchange import InboxItemOut
+from app.services import exchange, rule_columns, signatures
 from app.services.documents import visible_ids
 from app.services.reports import report_ids_for
 from app.services.workflow import Identity, actions_for
@@ -109,3 +110,20 @@ def signature_fields(content_type: str, check: SignatureCheck | None) -> dict:
     if check is None or check.state != "done":
         return {"signature_status": "pending", "signatures": [], "signatures_checked_at": None}
     return {"signature_status": check.status, "signatures": check.signatures, "signatures_checked_at": check.checked_at}
+
+
+_ITEM_FIELDS = [name for name in InboxItemOut.model_fields if name not in ("attachments", "duplicate_of")]
+_ATTACHMENT_FIELDS = ["id", "filename", "content_type", "declared_type", "size", "sha256", "unpacked_from"]
+
+
+def inbox_items_out(session: Session, user: User, items: list[ExchangeMessage]) -> list[InboxItemOut]:
+    """Inbox items as a clerk sees them: the probable duplicate they may see (never a hidden one),
+    each attachment's signatures as last verified. For the API's inbox and the console's alike."""
+    duplicates = exchange.probable_duplicates(session=session, user=user, items=items)
+    checks = signatures.results_for(session, [a.sha256 for item in items for a in item.attachments])
+    return [InboxItemOut.model_validate({
+        **{name: getattr(item, name) for name in _ITEM_FIELDS},
+        "duplicate_of": duplicates.get(item.id),
+        "attachments": [{**{name: getattr(a, name) for name in _ATTACHMENT_FIELDS},
+                         **signature_fields(a.content_type, checks.get(a.sha256))} for a in item.attachments],
+    }) for item in items]

@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from app.api.deps import ClerkUser, CurrentUser, Now, SessionDep, SettingsDep, VerificationDep, require_roles
 from app.api.params import DocumentId, id_path
@@ -23,18 +23,17 @@ from app.config import Settings
 from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed, storage_failure
 from app.exchange.payload import TEMP_PREFIX
 from app.exchange.writer import write_document
-from app.models import ExchangeMessage, ExchangeOutbox, User
+from app.i18n import msg
+from app.models import ExchangeOutbox, User
 from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, CleanText, Page
 from app.schemas.documents import DocumentOut, Notice
 from app.schemas.exchange import Acceptance, InboxItemOut, InboxRegister, OutboxOut, OutboxQueue, Refusal
 from app.services import exchange as svc
-from app.services import signatures
 from app.services.documents import get_visible_document
+from app.services.presenters import document_out, inbox_items_out, visible_originals
 from app.services.queues import exchange_outbox as outbox_queue
 from app.services.workflow import identities_for
 from app.workflow.vocabulary import Role
-from app.services.presenters import document_out, signature_fields, visible_originals
-from app.i18n import msg
 
 router = APIRouter(prefix="/exchange", tags=["exchange"], responses=error_responses(401, 403))
 InboxId = id_path("Id of an inbox item")
@@ -50,19 +49,6 @@ def ours(settings: Settings) -> svc.Ours:
     return svc.Ours(settings.organ_id, settings.organ_name or settings.agency_name)
 
 
-_ITEM_FIELDS = [name for name in InboxItemOut.model_fields if name not in ("attachments", "duplicate_of")]
-_ATTACHMENT_FIELDS = ["id", "filename", "content_type", "declared_type", "size", "sha256", "unpacked_from"]
-
-
-def present(session: Session, user: User, items: list[ExchangeMessage]) -> list[InboxItemOut]:
-    duplicates = svc.probable_duplicates(session=session, user=user, items=items)
-    checks = signatures.results_for(session, [a.sha256 for item in items for a in item.attachments])
-    return [InboxItemOut.model_validate({
-        **{name: getattr(item, name) for name in _ITEM_FIELDS},
-        "duplicate_of": duplicates.get(item.id),
-        "attachments": [{**{name: getattr(a, name) for name in _ATTACHMENT_FIELDS},
-                         **signature_fields(a.content_type, checks.get(a.sha256))} for a in item.attachments],
-    }) for item in items]
 
 
 class _Spool:
@@ -170,7 +156,7 @@ async def receive(request: Request, response: Response, user: ReceiverUser, sess
                 session.commit()
         finally:
             spool.path.unlink(missing_ok=True)  # placed as a blob, or not wanted
-        return present(session, user, [received.item])[0], received.replayed
+        return inbox_items_out(session, user, [received.item])[0], received.replayed
 
     body, replayed = await run_in_threadpool(work)
     if replayed:
@@ -192,12 +178,12 @@ def inbox(
     query = svc.inbox_query(state=state, from_organ_id=from_organ_id, q=q)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     items = list(session.scalars(query.limit(limit).offset(offset)))
-    return Page(items=present(session, clerk, items), total=total, limit=limit, offset=offset)
+    return Page(items=inbox_items_out(session, clerk, items), total=total, limit=limit, offset=offset)
 
 
 @router.get("/inbox/{item_id}", name="inbox-item", response_model=InboxItemOut, responses=error_responses(404))
 def inbox_item(item_id: InboxId, clerk: ClerkUser, session: SessionDep) -> InboxItemOut:
-    return present(session, clerk, [svc.get_item(session, item_id)])[0]
+    return inbox_items_out(session, clerk, [svc.get_item(session, item_id)])[0]
 
 
 @router.get(
@@ -240,7 +226,7 @@ def refuse(item_id: InboxId, body: Refusal, clerk: ClerkUser, session: SessionDe
     """Return the document to its sender (wrong, or not ours): status 02 with the reason."""
     item = svc.refuse(session=session, actor=clerk, item_id=item_id, reason=body.reason, now=now, tz=settings.tz)
     session.commit()
-    return present(session, clerk, [item])[0]
+    return inbox_items_out(session, clerk, [item])[0]
 
 
 @router.post("/inbox/{item_id}/accept", name="accept", response_model=InboxItemOut,
@@ -251,7 +237,7 @@ def accept(item_id: InboxId, body: Acceptance, clerk: ClerkUser, session: Sessio
     replace (the new one registered, the old one recalled); status 15."""
     item = svc.accept(session=session, actor=clerk, item_id=item_id, comment=body.comment, now=now, tz=settings.tz)
     session.commit()
-    return present(session, clerk, [item])[0]
+    return inbox_items_out(session, clerk, [item])[0]
 
 
 @router.post("/inbox/{item_id}/reject", name="reject", response_model=InboxItemOut,
@@ -261,7 +247,7 @@ def reject(item_id: InboxId, body: Refusal, clerk: ClerkUser, session: SessionDe
     """Keep the document as it is; status 16 with the reason."""
     item = svc.reject(session=session, actor=clerk, item_id=item_id, reason=body.reason, now=now, tz=settings.tz)
     session.commit()
-    return present(session, clerk, [item])[0]
+    return inbox_items_out(session, clerk, [item])[0]
 
 
 def _outbox_out(row: ExchangeOutbox) -> OutboxOut:

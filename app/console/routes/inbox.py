@@ -22,13 +22,11 @@ from app.console.routing import PageRoute
 from app.console.session import CLERKS, Signed, SignedForm, require_roles, settings_of
 from app.errors import AppError, DuplicateDocument
 from app.i18n import msg
-from app.models import ExchangeMessage
 from app.models.base import utcnow
 from app.schemas.exchange import Acceptance, InboxItemOut, InboxRegister, Refusal
 from app.services import exchange as svc
-from app.services import signatures
 from app.services.organisation import list_registers
-from app.services.presenters import signature_fields
+from app.services.presenters import inbox_items_out
 from app.workflow.vocabulary import Confidentiality, Urgency
 
 router = APIRouter(prefix="/console", route_class=PageRoute, include_in_schema=False)
@@ -43,21 +41,6 @@ def _require_clerk(signed) -> None:
     require_roles(signed, CLERKS)
 
 
-_ITEM_FIELDS = [name for name in InboxItemOut.model_fields if name not in ("attachments", "duplicate_of")]
-_ATTACHMENT_FIELDS = ["id", "filename", "content_type", "declared_type", "size", "sha256", "unpacked_from"]
-
-
-def present(session: Session, user, items: list[ExchangeMessage]) -> list[InboxItemOut]:
-    """The items as the API's inbox shows them: the probable duplicate the clerk may see, each
-    attachment's signatures as last verified (the same services and presenter)."""
-    duplicates = svc.probable_duplicates(session=session, user=user, items=items)
-    checks = signatures.results_for(session, [a.sha256 for item in items for a in item.attachments])
-    return [InboxItemOut.model_validate({
-        **{name: getattr(item, name) for name in _ITEM_FIELDS},
-        "duplicate_of": duplicates.get(item.id),
-        "attachments": [{**{name: getattr(a, name) for name in _ATTACHMENT_FIELDS},
-                         **signature_fields(a.content_type, checks.get(a.sha256))} for a in item.attachments],
-    }) for item in items]
 
 
 @router.get("/inbox", response_class=HTMLResponse)
@@ -72,7 +55,7 @@ def inbox(request: Request, signed: Signed, session: DB,
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     items = list(session.scalars(query.limit(PAGE_SIZE).offset(offset)))
     given = {k: v for k, v in (("state", chosen or "all"), ("q", q.strip())) if v}
-    return page(request, "inbox.html", signed=signed, nav="inbox", items=present(session, signed.user, items),
+    return page(request, "inbox.html", signed=signed, nav="inbox", items=inbox_items_out(session, signed.user, items),
                 total=total, offset=offset, limit=PAGE_SIZE, state=chosen or "all", q=q.strip(), states=STATES,
                 query=urlencode(given), tz=settings_of(request).tz)
 
@@ -93,7 +76,7 @@ def _item_page(request: Request, signed, session: Session, item_id: int, *, valu
                decision_values: dict | None = None, decision_errors: FormErrors | None = None,
                status: int = 200) -> HTMLResponse:
     row = svc.get_item(session, item_id)
-    item = present(session, signed.user, [row])[0]
+    item = inbox_items_out(session, signed.user, [row])[0]
     # What the registration warns of (the main PDF's signature): shown before the clerk decides, and after.
     warnings = (svc.signature_warnings(session, row)
                 if item.state in ("received", "registered") and item.kind == "document" else [])
