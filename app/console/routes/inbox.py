@@ -71,7 +71,7 @@ def _values_of(item: InboxItemOut) -> dict:
 
 
 def _item_page(request: Request, signed, session: Session, item_id: int, *, values: dict | None = None,
-               errors: FormErrors | None = None, refusal: dict | None = None, refusal_errors: FormErrors | None = None,
+               errors: FormErrors | None = None,
                duplicate_refused: int | None = None, decision: str | None = None,
                decision_values: dict | None = None, decision_errors: FormErrors | None = None,
                status: int = 200) -> HTMLResponse:
@@ -81,8 +81,7 @@ def _item_page(request: Request, signed, session: Session, item_id: int, *, valu
     warnings = (svc.signature_warnings(session, row)
                 if item.state in ("received", "registered") and item.kind == "document" else [])
     return page(request, "inbox_item.html", status=status, signed=signed, nav="inbox", item=item,
-                values=values or _values_of(item), errors=errors or FormErrors(), refusal=refusal or {},
-                refusal_errors=refusal_errors or FormErrors(), duplicate_refused=duplicate_refused,
+                values=values or _values_of(item), errors=errors or FormErrors(), duplicate_refused=duplicate_refused,
                 signature_warnings=warnings, registers=list_registers(session=session), urgencies=list(Urgency),
                 confidentialities=list(Confidentiality), fields=REGISTER_FIELDS,
                 refused=request.query_params.get("refused") == "1", tz=settings_of(request).tz,
@@ -134,31 +133,9 @@ def register(request: Request, item_id: InboxIdPath, signed_form: SignedForm, se
     return RedirectResponse(f"/console/documents/{document.id}?{query}", status_code=303)
 
 
-@router.post("/inbox/{item_id}/refuse", response_class=HTMLResponse)
-def refuse(request: Request, item_id: InboxIdPath, signed_form: SignedForm, session: DB) -> Response:
-    """Return the document to its sender with the reason (status 02), as the API's refuse does."""
-    signed, form = signed_form
-    _require_clerk(signed)
-    refusal = {"reason": str(form.get("reason") or "")}
-    data, errors = validate(Refusal, body_of({"reason": refusal["reason"]}))
-    if data is None:
-        return _item_page(request, signed, session, item_id, refusal=refusal, refusal_errors=errors, status=422)
-    settings = settings_of(request)
-    try:
-        svc.refuse(session=session, actor=signed.user, item_id=item_id, reason=data.reason, now=utcnow(),
-                   tz=settings.tz)
-        session.commit()
-    except AppError as error:
-        session.rollback()
-        if error.status in (403, 404) or error.status >= 500:
-            raise
-        return _item_page(request, signed, session, item_id, refusal=refusal, refusal_errors=from_error(error),
-                          status=error.status)
-    return RedirectResponse(f"/console/inbox/{item_id}?refused=1", status_code=303)
-
-
 def _decide(request: Request, item_id: int, signed_form, session: Session, decision: str) -> Response:
-    """Accept or reject a sender's revoke, update or replace (the API's accept and reject)."""
+    """Refuse a new document (status 02), accept or reject a sender's revoke, update or replace
+    (15, 16): the API's refuse, accept and reject, with their bodies."""
     signed, form = signed_form
     _require_clerk(signed)
     field = "comment" if decision == "accept" else "reason"
@@ -167,14 +144,15 @@ def _decide(request: Request, item_id: int, signed_form, session: Session, decis
     if data is None:
         return _item_page(request, signed, session, item_id, decision=decision, decision_values=typed,
                           decision_errors=errors, status=422)
-    settings = settings_of(request)
+    common = {"session": session, "actor": signed.user, "item_id": item_id, "now": utcnow(),
+              "tz": settings_of(request).tz}
     try:
         if decision == "accept":
-            svc.accept(session=session, actor=signed.user, item_id=item_id, comment=data.comment, now=utcnow(),
-                       tz=settings.tz)
+            svc.accept(**common, comment=data.comment)
+        elif decision == "reject":
+            svc.reject(**common, reason=data.reason)
         else:
-            svc.reject(session=session, actor=signed.user, item_id=item_id, reason=data.reason, now=utcnow(),
-                       tz=settings.tz)
+            svc.refuse(**common, reason=data.reason)
         session.commit()
     except AppError as error:
         session.rollback()
@@ -182,7 +160,13 @@ def _decide(request: Request, item_id: int, signed_form, session: Session, decis
             raise
         return _item_page(request, signed, session, item_id, decision=decision, decision_values=typed,
                           decision_errors=from_error(error), status=error.status)
-    return RedirectResponse(f"/console/inbox/{item_id}?decided={decision}", status_code=303)
+    done = "refused=1" if decision == "refuse" else f"decided={decision}"
+    return RedirectResponse(f"/console/inbox/{item_id}?{done}", status_code=303)
+
+
+@router.post("/inbox/{item_id}/refuse", response_class=HTMLResponse)
+def refuse(request: Request, item_id: InboxIdPath, signed_form: SignedForm, session: DB) -> Response:
+    return _decide(request, item_id, signed_form, session, "refuse")
 
 
 @router.post("/inbox/{item_id}/accept", response_class=HTMLResponse)
