@@ -45,7 +45,16 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def server(settings: Settings, staff: dict[str, str]) -> Iterator[LiveServer]:
-    live = start_server(settings)
+    # the server is the agency the test messages are addressed to, as the in-process app is
+    previous = os.environ.get("CONGVAN_ORGAN_ID")
+    os.environ["CONGVAN_ORGAN_ID"] = settings.organ_id
+    try:
+        live = start_server(settings)
+    finally:
+        if previous is None:
+            os.environ.pop("CONGVAN_ORGAN_ID")
+        else:
+            os.environ["CONGVAN_ORGAN_ID"] = previous
     yield live
     live.process.terminate()
     live.process.wait(timeout=10)
