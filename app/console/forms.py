@@ -61,6 +61,18 @@ def body_of(form: FormData | Mapping[str, Any], *, checkboxes: Iterable[str] = (
     return _lists(body)
 
 
+def registration_form(form: FormData, fields: Iterable[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A registration form (paper or inbox) as typed, to show again, and as the API's body: its
+    ``fields``, and ``allow_duplicate`` when its box is ticked."""
+    names = tuple(fields)
+    values: dict[str, Any] = {name: str(form.get(name) or "") for name in names}
+    values["allow_duplicate"] = "allow_duplicate" in form
+    body = body_of({k: v for k, v in form.items() if k in names})
+    if form.get("allow_duplicate"):
+        body["allow_duplicate"] = True
+    return values, body
+
+
 def _put(node: dict[str, Any], path: list[str], value: str) -> None:
     for part in path[:-1]:
         node = node.setdefault(part, {})

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from app.console.deps import DB, Reader, reader_for
-from app.console.forms import FormErrors, body_of, from_error, iso_date, validate
+from app.console.forms import FormErrors, body_of, from_error, iso_date, registration_form, validate
 from app.console.pages import page
 from app.console.routing import PageRoute
 from app.console.session import CLERKS, Signed, SignedForm, require_roles, settings_of
@@ -139,11 +139,7 @@ def duplicate_check(request: Request, signed: Signed, session: DB,
 def register(request: Request, signed_form: SignedForm) -> Response:
     signed, form = signed_form
     _require_clerk(signed)
-    values = {name: str(form.get(name) or "") for name in REGISTER_FIELDS}
-    values["allow_duplicate"] = "allow_duplicate" in form
-    body = body_of({k: v for k, v in form.items() if k in REGISTER_FIELDS})
-    if form.get("allow_duplicate"):
-        body["allow_duplicate"] = True
+    values, body = registration_form(form, REGISTER_FIELDS)
     # The statement session, as the API's registration uses: on PostgreSQL the counter is locked
     # for the registration's one statement only.
     with request.app.state.statement_sessionmaker() as session:

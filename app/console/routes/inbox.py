@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.console.deps import DB
-from app.console.forms import FormErrors, body_of, from_error, validate
+from app.console.forms import FormErrors, body_of, from_error, registration_form, validate
 from app.console.pages import day, page
 from app.console.routing import PageRoute
 from app.console.session import CLERKS, Signed, SignedForm, require_roles, settings_of
@@ -103,11 +103,7 @@ def register(request: Request, item_id: InboxIdPath, signed_form: SignedForm, se
     signed) go along on the address, ``warning=<code>``."""
     signed, form = signed_form
     _require_clerk(signed)
-    values = {name: str(form.get(name) or "") for name in REGISTER_FIELDS}
-    values["allow_duplicate"] = "allow_duplicate" in form
-    body = body_of({k: v for k, v in form.items() if k in REGISTER_FIELDS})
-    if form.get("allow_duplicate"):
-        body["allow_duplicate"] = True
+    values, body = registration_form(form, REGISTER_FIELDS)
     data, errors = validate(InboxRegister, body)
     if data is None:
         return _item_page(request, signed, session, item_id, values=values, errors=errors, status=422)
