@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 
 from app.console.session import menu_for
 from app.i18n import LANGUAGES, Message, Text, negotiate, render
@@ -88,9 +87,4 @@ def _shown(value: Message | None, lang: str) -> str:
     return render(value, lang)
 
 
-def fragment(request: Request, template: str, **context: Any) -> HTMLResponse:
-    """A part of a page for htmx to swap in; the same headers."""
-    return page(request, template, **context)
-
-
-__all__ = ["Markup", "page", "fragment", "language", "day", "moment", "PAGE_HEADERS"]
+__all__ = ["page", "language", "day", "moment", "PAGE_HEADERS"]
