@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import select
 import sqlite3
+from typing import Any
 
 import psycopg
 from sqlalchemy import Engine, create_engine, event, make_url, text
@@ -115,6 +116,17 @@ def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
 
 
 SQLITE_BEGIN_OPTION = "congvan_sqlite_begin"
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def request_session(state: Any, method: str) -> Session:
+    """The session of one request of the API or the console: read-only (no write lock on SQLite)
+    for a reading method, else a writing one. ``state`` is the application's (app.main sets its
+    sessionmakers)."""
+    factory = state.read_sessionmaker if method in READ_METHODS else state.sessionmaker
+    return factory()
 
 
 def make_sessionmaker(engine: Engine, *, read_only: bool = False, per_statement: bool = False) -> sessionmaker[Session]:

@@ -12,14 +12,15 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.services.signatures import Verification
+from app.db import request_session
 from app.errors import Forbidden, NotAuthenticated
+from app.i18n import msg
 from app.models import User
 from app.models.base import utcnow
 from app.security import SLIP_SCOPE, TokenClaims, read_token_claims
 from app.services.accounts import user_for_token
+from app.services.signatures import Verification
 from app.workflow.vocabulary import Role
-from app.i18n import msg
 
 TOKEN_URL = "/api/v1/auth/token"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
@@ -34,9 +35,6 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request. Writing endpoints commit once; closing rolls back the rest.
 
@@ -44,8 +42,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     thread, so a request that holds a database lock can always release it even when every
     worker thread is busy waiting for that lock.
     """
-    factory = request.app.state.read_sessionmaker if request.method in READ_METHODS else request.app.state.sessionmaker
-    session: Session = factory()
+    session = request_session(request.app.state, request.method)
     try:
         yield session
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
@@ -11,17 +11,16 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import request_session
 from app.models import User
 from app.models.base import utcnow
 from app.services.workflow import Identity, identities_for
 
-READ_METHODS = frozenset({"GET", "HEAD"})
 
-
-def page_session(request: Request) -> Iterator[Session]:
-    """One database session per page (read-only for GET); closing rolls back what was not committed."""
-    factory = request.app.state.read_sessionmaker if request.method in READ_METHODS else request.app.state.sessionmaker
-    session: Session = factory()
+async def page_session(request: Request) -> AsyncIterator[Session]:
+    """One database session per page, as the API's (app.api.deps.get_session): read-only for a
+    reading method; ``async`` so that closing it never waits for a worker thread."""
+    session = request_session(request.app.state, request.method)
     try:
         yield session
     finally:
