@@ -60,9 +60,14 @@ def work_list(request: Request, signed: Signed, session: DB,
         offset=offset, today=reader.today, tz=reader.settings.tz, delegators=reader.delegators,
         exact_up_to=reader.settings.console_exact_total_up_to, order="priority",
     )
-    return page(request, "work_list.html", signed=signed, nav="work",
+    return page(request, "work_list.html", signed=signed, nav="work", deadlines=_deadlines(items),
                 documents=documents_out(items, reader.identities, reader.now, reader.settings.tz),
                 total=total, offset=offset, limit=WORK_PAGE_SIZE, today=reader.today)
+
+
+def _deadlines(documents: list[IncomingDocument]) -> dict[int, date | None]:
+    """Each document's effective deadline, as the rule stored it (app.services.deadline_marks)."""
+    return {d.id: d.effective_due_date for d in documents}
 
 
 FILTER_NAMES = ("q", "state", "urgency", "confidentiality", "overdue", "received_from", "received_to", "unit_code")
@@ -84,7 +89,7 @@ def documents(request: Request, signed: Signed, session: DB,
         )
     query = urlencode(given)
     return page(request, "documents.html", status=422 if errors else 200, signed=signed, nav="documents",
-                given=given, errors=errors,
+                given=given, errors=errors, deadlines=_deadlines(items),
                 documents=documents_out(items, reader.identities, reader.now, reader.settings.tz),
                 total=total, offset=offset, limit=PAGE_SIZE, query=query, states=list(DocumentState),
                 urgencies=list(Urgency), confidentialities=list(Confidentiality),
