@@ -41,6 +41,8 @@ from app.exchange.message import (
 )
 from app.exchange.parser import discard_attachments, parse_message
 from app.exchange.payload import PayloadLimits
+from app.i18n import msg
+from app.i18n.validation import field_problem
 from app.models import Attachment, DocumentEvent, ExchangeAttachment, ExchangeMessage, IncomingDocument, User
 from app.schemas.documents import DocumentCreate
 from app.schemas.workflow import RecallAction
@@ -53,8 +55,6 @@ from app.text import fold, search_terms
 from app.workflow.exchange_status import StatusCode
 from app.workflow.symbols import InvalidSymbol, parse_symbol
 from app.workflow.vocabulary import Channel
-from app.i18n import msg
-from app.i18n.validation import field_problem
 
 CHANGE_TYPES = frozenset({BusinessType.revoke, BusinessType.update, BusinessType.replace})
 # The fields an accepted update (BussinessDocType 2) may change on the registered document.
@@ -253,6 +253,17 @@ def _record_status(session: Session, item: ExchangeMessage) -> None:
 
 
 # --- reading ----------------------------------------------------------------------------------
+
+
+INBOX_STATES = ("received", "registered", "refused", "superseded", "accepted", "rejected")
+
+
+def inbox_page(*, session: Session, state: str | None = None, from_organ_id: str | None = None,
+               q: str | None = None, limit: int, offset: int) -> tuple[list[ExchangeMessage], int]:
+    """A page of the inbox, newest first, and how many items match."""
+    query = inbox_query(state=state, from_organ_id=from_organ_id, q=q)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    return list(session.scalars(query.limit(limit).offset(offset))), total
 
 
 def inbox_query(*, state: str | None = None, from_organ_id: str | None = None, q: str | None = None):

@@ -22,6 +22,8 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.errors import NotFound
+from app.i18n import msg
 from app.models import Assignment, Delegation, IncomingDocument, Notification, Unit, User, UserRole
 from app.services.calendar import load_calendar
 from app.services.delegations import delegators_for
@@ -237,3 +239,11 @@ def mark_read(session: Session, user: User, *, notification_id: int | None, now:
     if notification_id is not None:
         clause = and_(clause, Notification.id == notification_id)
     return session.execute(update(Notification).where(clause).values(read_at=now)).rowcount
+
+
+def mark_one_read(session: Session, user: User, *, notification_id: int, now: datetime) -> int:
+    """Mark one of the user's notices read; someone else's, like one that does not exist, is NotFound."""
+    row = session.get(Notification, notification_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound(msg("notification {id} does not exist", id=notification_id), code="notification.not_found")
+    return mark_read(session, user, notification_id=notification_id, now=now)

@@ -175,9 +175,8 @@ def inbox(
     offset: Annotated[int, Query(ge=0, le=MAX_INT32)] = 0,
 ) -> Page[InboxItemOut]:
     """Electronic documents received, newest first; `state=received` is what waits for the clerk."""
-    query = svc.inbox_query(state=state, from_organ_id=from_organ_id, q=q)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    items = list(session.scalars(query.limit(limit).offset(offset)))
+    items, total = svc.inbox_page(session=session, state=state, from_organ_id=from_organ_id, q=q, limit=limit,
+                                  offset=offset)
     return Page(items=inbox_items_out(session, clerk, items), total=total, limit=limit, offset=offset)
 
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import AdminUser, CurrentUser, Now, SessionDep, SettingsDep
 from app.api.params import id_path
 from app.api.problems import error_responses
-from app.errors import NotFound
 from app.models import Notification, Webhook
 from app.schemas.common import DEFAULT_PAGE, MAX_INT32, MAX_PAGE, Page
 from app.schemas.follow_up import (
@@ -24,7 +23,6 @@ from app.schemas.follow_up import (
     WorkerOut,
 )
 from app.services import notifications, queues, webhooks
-from app.i18n import msg
 
 router = APIRouter(tags=["follow-up"], responses=error_responses(401))
 NotificationId = id_path("Id of one of your notifications")
@@ -50,10 +48,7 @@ def my_notifications(user: CurrentUser, session: SessionDep, unread: bool | None
 @router.post("/me/notifications/{notification_id}/read", name="notification-read", response_model=ReadCount,
              responses=error_responses(404))
 def read_one(notification_id: NotificationId, user: CurrentUser, session: SessionDep, now: Now) -> ReadCount:
-    row = session.get(Notification, notification_id)
-    if row is None or row.user_id != user.id:
-        raise NotFound(msg("notification {id} does not exist", id=notification_id), code="notification.not_found")
-    changed = notifications.mark_read(session, user, notification_id=notification_id, now=now)
+    changed = notifications.mark_one_read(session, user, notification_id=notification_id, now=now)
     session.commit()
     return ReadCount(marked_read=changed)
 

@@ -19,9 +19,7 @@ from app.console.forms import FormErrors, body_of, from_error, validate
 from app.console.pages import page
 from app.console.routing import PageRoute
 from app.console.session import Signed, SignedForm, settings_of
-from app.errors import AppError, NotFound
-from app.i18n import msg
-from app.models import Notification
+from app.errors import AppError
 from app.models.base import utcnow
 from app.schemas.workflow import DelegationIn
 from app.services import delegations as delegation_svc
@@ -66,10 +64,7 @@ def _back_to_notifications(form) -> RedirectResponse:
 def read_one(notification_id: IdPath, signed_form: SignedForm, session: DB) -> Response:
     """One notice read: someone else's is not found, as in the API."""
     signed, form = signed_form
-    row = session.get(Notification, notification_id)
-    if row is None or row.user_id != signed.user.id:
-        raise NotFound(msg("notification {id} does not exist", id=notification_id), code="notification.not_found")
-    notifications.mark_read(session, signed.user, notification_id=notification_id, now=utcnow())
+    notifications.mark_one_read(session, signed.user, notification_id=notification_id, now=utcnow())
     session.commit()
     return _back_to_notifications(form)
 

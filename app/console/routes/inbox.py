@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.console.deps import DB
@@ -33,14 +32,12 @@ router = APIRouter(prefix="/console", route_class=PageRoute, include_in_schema=F
 
 PAGE_SIZE = 25
 InboxIdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
-STATES = ("received", "registered", "refused", "superseded", "accepted", "rejected")
+STATES = svc.INBOX_STATES
 REGISTER_FIELDS = tuple(name for name in InboxRegister.model_fields if name != "allow_duplicate")
 
 
 def _require_clerk(signed) -> None:
     require_roles(signed, CLERKS)
-
-
 
 
 @router.get("/inbox", response_class=HTMLResponse)
@@ -51,9 +48,8 @@ def inbox(request: Request, signed: Signed, session: DB,
     """What came in electronically, newest first; by default what waits for the clerk (``received``)."""
     _require_clerk(signed)
     chosen = state if state in STATES else None
-    query = svc.inbox_query(state=chosen, q=q.strip() or None)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    items = list(session.scalars(query.limit(PAGE_SIZE).offset(offset)))
+    items, total = svc.inbox_page(session=session, state=chosen, q=q.strip() or None, limit=PAGE_SIZE,
+                                  offset=offset)
     given = {k: v for k, v in (("state", chosen or "all"), ("q", q.strip())) if v}
     return page(request, "inbox.html", signed=signed, nav="inbox", items=inbox_items_out(session, signed.user, items),
                 total=total, offset=offset, limit=PAGE_SIZE, state=chosen or "all", q=q.strip(), states=STATES,
