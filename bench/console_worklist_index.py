@@ -1,10 +1,10 @@
-"""The console's work list query (list_documents(..., order="priority")) with and without a candidate
+"""The console's work list query (app.services.documents.work_list_page) with and without a candidate
 index on the priority order, per kind of user, on a reused database.
 
     .venv/bin/python bench/console_worklist_index.py --reuse <db>                 # the candidate below
     .venv/bin/python bench/console_worklist_index.py --reuse <db> --index "CREATE INDEX …"
 
-For each user it calls ``list_documents`` as the work list page does (app/console/routes/documents.py
+For each user it calls ``work_list_page`` as the work list page does (app/console/routes/documents.py
 ``work_list``: awaiting_me, 50 a page, priority order), records the statements it sends over the big
 tables, and runs ``EXPLAIN (ANALYZE, BUFFERS)`` of each ``--repeat`` times (the median execution
 time is reported). Then, in one transaction, it creates the candidate index, ANALYZEs the table (an
@@ -47,12 +47,12 @@ CANDIDATE = (
 
 
 def capture(session, settings, user) -> list[tuple[str, object]]:
-    """The statements the work list page's list_documents call sends, in order."""
+    """The statements the work list page's work_list_page call sends, in order."""
     from sqlalchemy import event
 
     from app.console.deps import reader_for
     from app.schemas.documents import DocumentFilters
-    from app.services.documents import list_documents
+    from app.services.documents import work_list_page
 
     captured: list[tuple[str, object]] = []
     engine = session.get_bind()
@@ -63,9 +63,9 @@ def capture(session, settings, user) -> list[tuple[str, object]]:
     reader = reader_for(session, user, settings)
     event.listen(engine, "before_cursor_execute", record)
     try:
-        list_documents(session=session, user=user, filters=DocumentFilters(awaiting_me=True), limit=50, offset=0,
+        work_list_page(session=session, user=user, filters=DocumentFilters(), limit=50, offset=0,
                        today=reader.today, tz=settings.tz, delegators=reader.delegators,
-                       exact_up_to=settings.exact_total_up_to, order="priority")
+                       exact_up_to=settings.exact_total_up_to)
     finally:
         event.remove(engine, "before_cursor_execute", record)
     return [(s, p) for s, p in captured if _heavy(s)]

@@ -15,19 +15,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, DuplicateDocument, Forbidden, NotFound, ValidationFailed
+from app.i18n import Invalid, msg
 from app.models import Assignment, IdempotencyKey, IncomingDocument, Register, Unit, User
 from app.models.documents import SQLITE_SEARCH_TABLE
 from app.schemas.documents import DocumentCreate, DocumentFilters
 from app.services import numbering, rule_columns
-from app.workflow import deadlines
 from app.services.access import may_register_into, visible_documents
 from app.services.delegations import Standing
 from app.services.organisation import get_register
 from app.text import fold, search_terms
+from app.workflow import deadlines
 from app.workflow.symbols import parse_symbol
 from app.workflow.vocabulary import Confidentiality, DocumentState
 from app.workflow.worklist import on_work_list_sql, priority_key, priority_order_sql, work_list_arms_sql
-from app.i18n import Invalid, msg
 
 # A client clock a little ahead of ours is not an error; a day ahead is.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -418,45 +418,33 @@ def list_documents(
     tz: ZoneInfo,
     delegators: Sequence[User] = (),
     exact_up_to: int,
-    order: str = "arrival",
 ) -> tuple[list[IncomingDocument], Total]:
-    """A page of visible documents, and how many match: newest arrival first (then id), or with
-    ``order="priority"`` as a work list is read (app.workflow.worklist.priority_key: most urgent,
-    nearest deadline, longest waiting).
+    """A page of visible documents, newest arrival first (then id), and how many match.
 
     The page is found on the bare table (ids only: an index walk, with no joined eager loading
     repeated for every row skipped over) in a subquery, and only its documents are loaded. The
     total needs no count when the page itself shows where the list ends (a short, non-empty
     page); otherwise see ``count_matches``.
     """
-    if order == "priority" and filters.awaiting_me:
-        return _work_list_page(session=session, user=user, filters=filters, limit=limit, offset=offset, today=today,
-                               tz=tz, delegators=delegators, exact_up_to=exact_up_to)
     query = document_query(
         session=session, user=user, filters=filters, today=today, tz=tz, delegators=delegators
     )
     ids_only = query.with_only_columns(IncomingDocument.id, maintain_column_froms=True)
-    if order == "priority":
-        ordering = priority_order_sql(IncomingDocument.urgency, IncomingDocument.effective_due_date,
-                                      IncomingDocument.received_at, IncomingDocument.id)
-    else:
-        ordering = [IncomingDocument.received_at.desc(), IncomingDocument.id.desc()]
-    page_ids = ids_only.order_by(*ordering).limit(limit).offset(offset)
+    page_ids = ids_only.order_by(IncomingDocument.received_at.desc(), IncomingDocument.id.desc()).limit(limit).offset(offset)
     page = list(session.scalars(select(IncomingDocument).where(IncomingDocument.id.in_(page_ids.scalar_subquery()))))
-    if order == "priority":  # the subquery's order
-        page.sort(key=lambda d: priority_key(d.urgency, d.effective_due_date, d.received_at, d.id))
-    else:
-        page.sort(key=lambda d: (d.received_at, d.id), reverse=True)
+    page.sort(key=lambda d: (d.received_at, d.id), reverse=True)  # the subquery's order
     if page and len(page) < limit:
         return page, Total(offset + len(page), is_estimate=False)
     return page, count_matches(session, ids_only, bound=max(exact_up_to, offset + limit))
 
 
-def _work_list_page(
+def work_list_page(
     *, session: Session, user: User, filters: DocumentFilters, limit: int, offset: int, today: date, tz: ZoneInfo,
-    delegators: Sequence[User], exact_up_to: int,
+    delegators: Sequence[User] = (), exact_up_to: int,
 ) -> tuple[list[IncomingDocument], Total]:
-    """A page of the work list in priority order, found arm by arm (app.workflow.worklist's
+    """A page of what awaits ``user`` (``filters`` narrow it further; their ``awaiting_me`` is this
+    list's own) in priority order (app.workflow.worklist.priority_key: most urgent, nearest deadline,
+    longest waiting), and how many there are, counted as ``list_documents`` counts. Found arm by arm (app.workflow.worklist's
     ``work_list_arms_sql``): each arm's first ``offset + limit`` in priority order (a walk of the
     priority index for a dense arm such as a clerk's resolved documents, a small set for a sparse one
     such as a leader's proposals), merged and ordered again. The same documents as the OR of the

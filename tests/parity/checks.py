@@ -20,7 +20,7 @@ from app.services.access import visible_documents
 from app.services.audit import figures, timeline
 from app.services.audit.scope import AuditPeriod
 from app.services.calendar import load_calendar
-from app.services.documents import document_query, list_documents
+from app.services.documents import document_query, work_list_page
 from app.services.organisation import get_user
 from app.services.workflow import identities_for
 from app.workflow import deadlines, worklist
@@ -180,9 +180,9 @@ def work_list_page_differences(session: Session, loaded: Loaded, username: str, 
                                                         by_id[i].received_at, i))
     problems, offset = [], 0
     while True:
-        page, total = list_documents(session=session, user=user, filters=DocumentFilters(awaiting_me=True),
-                                     limit=limit, offset=offset, today=today, tz=HCM, delegators=delegators,
-                                     exact_up_to=exact_up_to, order="priority")
+        page, total = work_list_page(session=session, user=user, filters=DocumentFilters(), limit=limit,
+                                     offset=offset, today=today, tz=HCM, delegators=delegators,
+                                     exact_up_to=exact_up_to)
         if [d.id for d in page] != wanted[offset:offset + limit]:
             problems.append(f"{username}: page at {offset} differs")
         expected_total = min(len(wanted), max(exact_up_to, offset + limit) + 1)

@@ -28,7 +28,7 @@ from app.schemas.documents import DocumentCreate, DocumentFilters
 from app.schemas.workflow import ActionRequest
 from app.services import attachments as attachment_svc
 from app.services import signatures
-from app.services.documents import get_visible_document, list_documents, probable_duplicate
+from app.services.documents import get_visible_document, list_documents, probable_duplicate, work_list_page
 from app.services.organisation import list_registers, list_units
 from app.services.presenters import document_out, documents_out, signature_fields
 from app.services.registering import register_and_announce
@@ -55,10 +55,10 @@ def work_list(request: Request, signed: Signed, session: DB,
     """What awaits me (the work list rule, app.workflow.worklist): most urgent first, then the
     nearest deadline; overdue in red."""
     reader = _reader(session, signed, request)
-    items, total = list_documents(
-        session=session, user=signed.user, filters=DocumentFilters(awaiting_me=True), limit=WORK_PAGE_SIZE,
+    items, total = work_list_page(
+        session=session, user=signed.user, filters=DocumentFilters(), limit=WORK_PAGE_SIZE,
         offset=offset, today=reader.today, tz=reader.settings.tz, delegators=reader.delegators,
-        exact_up_to=reader.settings.console_exact_total_up_to, order="priority",
+        exact_up_to=reader.settings.console_exact_total_up_to,
     )
     return page(request, "work_list.html", signed=signed, nav="work", deadlines=_deadlines(items),
                 documents=documents_out(items, reader.identities, reader.now, reader.settings.tz),
