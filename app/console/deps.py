@@ -50,3 +50,8 @@ def reader_for(session: Session, user: User, settings: Settings) -> Reader:
     today = now.astimezone(settings.tz).date()
     return Reader(user=user, identities=identities_for(session=session, user=user, today=today), now=now,
                   today=today, settings=settings)
+
+
+def reader_of(request: Request, session: Session, user: User) -> Reader:
+    """The reader of this page, under the application's settings."""
+    return reader_for(session, user, request.app.state.settings)

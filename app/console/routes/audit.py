@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from app.console import charts
-from app.console.deps import DB, Reader, reader_for
+from app.console.deps import DB, Reader, reader_of
 from app.console.forms import FormErrors, body_of, from_error, validate
 from app.console.pages import language, page
 from app.console.routing import PageRoute
@@ -45,9 +45,6 @@ class PeriodQuery(BaseModel):
 PERIOD_NAMES = ("from", "to", "register_code")
 
 
-_require = require_roles
-
-
 def _period(request: Request, reader: Reader) -> tuple[dict[str, str], AuditPeriod | None, FormErrors]:
     """The period the address names (the API's rule), or the form's errors."""
     given = {k: v for k, v in request.query_params.items() if k in PERIOD_NAMES and v.strip()}
@@ -61,9 +58,6 @@ def _period(request: Request, reader: Reader) -> tuple[dict[str, str], AuditPeri
         return given, None, from_error(error)
     return given, period, FormErrors()
 
-
-def _reader(session: Session, signed: ConsoleSession, request: Request) -> Reader:
-    return reader_for(session, signed.user, settings_of(request))
 
 
 def _period_query(period: AuditPeriod) -> str:
@@ -80,8 +74,8 @@ def _period_query(period: AuditPeriod) -> str:
 def audit(request: Request, signed: Signed, session: DB) -> HTMLResponse:
     """Processing time per lead unit, the on-time rate per arrival month and the overdue documents
     per lead unit: the API's ``processing-times`` rows (group_by unit and month) for the period."""
-    _require(signed, AUDIT_READERS)
-    reader = _reader(session, signed, request)
+    require_roles(signed, AUDIT_READERS)
+    reader = reader_of(request, session, signed.user)
     given, period, errors = _period(request, reader)
     by_unit: list[figures.ProcessingTimeRow] = []
     by_month: list[figures.ProcessingTimeRow] = []
@@ -128,8 +122,8 @@ def _month(key: str) -> str:
 @router.get("/register-book", response_class=HTMLResponse)
 def register_book_page(request: Request, signed: Signed, session: DB) -> HTMLResponse:
     """A period, and the book for it as CSV or XLSX (the API's ``register-book.csv|.xlsx``)."""
-    _require(signed, REGISTER_BOOK_READERS)
-    given, period, errors = _period(request, _reader(session, signed, request))
+    require_roles(signed, REGISTER_BOOK_READERS)
+    given, period, errors = _period(request, reader_of(request, session, signed.user))
     return page(request, "register_book.html", status=422 if errors else 200, signed=signed, nav="register-book",
                 given=given, period=period, errors=errors, query=_period_query(period) if period else "")
 
@@ -138,8 +132,8 @@ DOWNLOAD_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosn
 
 
 def _download_period(request: Request, signed: ConsoleSession, session: Session) -> AuditPeriod:
-    _require(signed, REGISTER_BOOK_READERS)
-    _given, period, errors = _period(request, _reader(session, signed, request))
+    require_roles(signed, REGISTER_BOOK_READERS)
+    _given, period, errors = _period(request, reader_of(request, session, signed.user))
     if period is None:  # a download has no form to show its errors on: the first one, as the error page
         first = next(iter(errors.fields.values()))
         raise ValidationFailed(first.field, first.message, code=first.code)

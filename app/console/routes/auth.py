@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from app.console.deps import DB
@@ -99,4 +98,3 @@ async def choose_language(request: Request, lang: str, next: str | None = None) 
     return response
 
 
-__all__ = ["router", "run_in_threadpool"]

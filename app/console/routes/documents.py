@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from app.console.deps import DB, Reader, reader_for
+from app.console.deps import DB, Reader, reader_of
 from app.console.forms import FormErrors, body_of, from_error, iso_date, registration_form, validate
 from app.console.pages import page
 from app.console.routing import PageRoute
@@ -45,16 +45,13 @@ WORK_PAGE_SIZE = 50
 DocumentIdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _reader(session: Session, signed, request: Request) -> Reader:
-    return reader_for(session, signed.user, settings_of(request))
-
 
 @router.get("/", response_class=HTMLResponse)
 def work_list(request: Request, signed: Signed, session: DB,
               offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> HTMLResponse:
     """What awaits me (the work list rule, app.workflow.worklist): most urgent first, then the
     nearest deadline; overdue in red."""
-    reader = _reader(session, signed, request)
+    reader = reader_of(request, session, signed.user)
     items, total = work_list_page(
         session=session, user=signed.user, filters=DocumentFilters(), limit=WORK_PAGE_SIZE,
         offset=offset, today=reader.today, tz=reader.settings.tz, delegators=reader.delegators,
@@ -79,7 +76,7 @@ def documents(request: Request, signed: Signed, session: DB,
     """Find documents: the API's filters (``q`` ignores case and diacritics), a page at a time."""
     given = {k: v for k, v in request.query_params.items() if k in FILTER_NAMES and v.strip()}
     filters, errors = validate(DocumentFilters, body_of(given))
-    reader = _reader(session, signed, request)
+    reader = reader_of(request, session, signed.user)
     items, total = [], None
     if filters is not None:
         items, total = list_documents(
@@ -183,7 +180,9 @@ def _document_page(request: Request, signed, session: Session, reader: Reader, d
     slip = build_slip(session=session, document=document, agency=settings.agency_name, tz=settings.tz,
                       now=reader.now)
     events = list_events(session=session, document=document)
-    units = sorted(list_units(session=session), key=lambda u: vietnamese_key(u.name))
+    # the direction form's rows: only when the reader may direct
+    units = (sorted(list_units(session=session), key=lambda u: vietnamese_key(u.name))
+             if "direct" in shown.allowed_actions else [])
     people = _people_for(session, reader, document, shown.allowed_actions)
     return page(request, "document.html", status=status, signed=signed, nav="documents", doc=shown,
                 files=files_shown, slip=slip, events=events, units=units, people=people,
@@ -207,7 +206,7 @@ def _people_for(session: Session, reader: Reader, document: IncomingDocument, ac
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, document_id: DocumentIdPath, signed: Signed, session: DB) -> HTMLResponse:
-    reader = _reader(session, signed, request)
+    reader = reader_of(request, session, signed.user)
     document = get_visible_document(session=session, user=signed.user, document_id=document_id,
                                     delegators=reader.delegators)
     return _document_page(request, signed, session, reader, document)
@@ -218,7 +217,7 @@ def act(request: Request, document_id: DocumentIdPath, signed_form: SignedForm, 
     """One step on the slip: the form's fields are the API's action body; ``version`` is the
     document's version the page showed (If-Match): a page out of date is refused (412), not applied."""
     signed, form = signed_form
-    reader = _reader(session, signed, request)
+    reader = reader_of(request, session, signed.user)
     body = body_of(form)
     version = body.pop("version", None)
     if isinstance(body.get("assignments"), list):  # a direction's rows left without a role are not units named
@@ -256,7 +255,7 @@ SLIP_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form
 @router.get("/documents/{document_id}/slip", response_class=HTMLResponse)
 def print_slip(request: Request, document_id: DocumentIdPath, signed: Signed, session: DB) -> HTMLResponse:
     """The slip as the A4 paper form, for the browser's print dialog (the API's slip.html)."""
-    reader = _reader(session, signed, request)
+    reader = reader_of(request, session, signed.user)
     document = get_visible_document(session=session, user=signed.user, document_id=document_id,
                                     delegators=reader.delegators)
     settings = reader.settings
@@ -273,7 +272,7 @@ ATTACHMENT_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 @router.get("/documents/{document_id}/attachments/{attachment_id}")
 def attachment(request: Request, document_id: DocumentIdPath, attachment_id: DocumentIdPath, signed: Signed,
                session: DB) -> FileResponse:
-    reader = _reader(session, signed, request)
+    reader = reader_of(request, session, signed.user)
     document = get_visible_document(session=session, user=signed.user, document_id=document_id,
                                     delegators=reader.delegators)
     row = attachment_svc.get_attachment(session=session, document=document, attachment_id=attachment_id)
