@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -94,3 +97,17 @@ def encrypted_pdf(pdf: bytes) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+@contextmanager
+def trusted_authority(trust_dir: Path, name: str) -> Iterator[Authority]:
+    """A test CA whose root is in the server's trust directory while the block runs."""
+    from app.signatures.trust import TrustStore
+
+    authority = Authority(name)
+    added = TrustStore(trust_dir).add(pem(authority.root))
+    try:
+        yield authority
+    finally:
+        for certificate in added:
+            certificate.path.unlink(missing_ok=True)

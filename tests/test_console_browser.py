@@ -299,14 +299,10 @@ def test_keyboard_only_and_every_field_labelled(browser: Any, base_url: str) -> 
 @pytest.fixture(scope="module")
 def authority(settings: Settings) -> Iterator[Any]:
     """A CA whose root the server trusts, for a validly signed PDF."""
-    from app.signatures.trust import TrustStore
-    from tests.signature_helpers import Authority, pem
+    from tests.signature_helpers import trusted_authority
 
-    authority = Authority("Root CA kiểm thử trình duyệt")
-    added = TrustStore(settings.resolved_trust_dir).add(pem(authority.root))
-    yield authority
-    for certificate in added:
-        certificate.path.unlink(missing_ok=True)
+    with trusted_authority(settings.resolved_trust_dir, "Root CA kiểm thử trình duyệt") as authority:
+        yield authority
 
 
 def test_a_clerk_registers_an_electronic_document_from_the_inbox(browser: Any, base_url: str, server: LiveServer,

@@ -14,11 +14,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.signatures.trust import TrustStore
 from tests.conftest import document_body
 from tests.console_helpers import csrf_of, main_of, page_csrf, sign_in
 from tests.exchange_helpers import SENDER, XML, document_message, pdf_bytes, status_13
-from tests.signature_helpers import Authority, one_page_pdf, pem, sign_pdf
+from tests.signature_helpers import Authority, one_page_pdf, sign_pdf, trusted_authority
 
 API = "/api/v1"
 
@@ -26,11 +25,8 @@ API = "/api/v1"
 @pytest.fixture(scope="module")
 def authority(settings) -> Authority:
     """A test CA whose root is in the server's trust directory for these tests."""
-    authority = Authority("Root CA kiểm thử bàn làm việc")
-    added = TrustStore(settings.resolved_trust_dir).add(pem(authority.root))
-    yield authority
-    for certificate in added:
-        certificate.path.unlink(missing_ok=True)
+    with trusted_authority(settings.resolved_trust_dir, "Root CA kiểm thử bàn làm việc") as authority:
+        yield authority
 
 
 def deliver(client: TestClient, as_user, body: bytes) -> dict:

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 
 from app.db import make_sessionmaker
 from app.models import SignatureCheck
-from app.signatures.trust import TrustStore
 from app.services.signatures import verify_pending
+from app.signatures.trust import TrustStore
 from tests.conftest import document_body
 from tests.exchange_helpers import XML, document_message
-from tests.signature_helpers import Authority, one_page_pdf, pem, sign_pdf
+from tests.signature_helpers import Authority, one_page_pdf, pem, sign_pdf, trusted_authority
 from tests.test_slip import _pdf_text, _squeeze
 
 API = "/api/v1"
@@ -23,11 +23,8 @@ API = "/api/v1"
 @pytest.fixture(scope="module")
 def authority(settings) -> Authority:
     """A test CA whose root is in the server's trust directory for these tests."""
-    authority = Authority("Root CA kiểm thử API")
-    added = TrustStore(settings.resolved_trust_dir).add(pem(authority.root))
-    yield authority
-    for certificate in added:
-        certificate.path.unlink(missing_ok=True)
+    with trusted_authority(settings.resolved_trust_dir, "Root CA kiểm thử API") as authority:
+        yield authority
 
 
 def _document(client, as_user):
